@@ -1,0 +1,2 @@
+// Public surface of @steel/data-juicer-ts. Filled by issue #3.
+export {};

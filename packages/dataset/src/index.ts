@@ -1,0 +1,2 @@
+// Public surface of @steel/dataset. Filled by issue #2.
+export {};

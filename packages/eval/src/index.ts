@@ -1,0 +1,2 @@
+// Public surface of @steel/eval. Filled by issue #8.
+export {};

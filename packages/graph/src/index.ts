@@ -1,0 +1,2 @@
+// Public surface of @steel/graph. Filled by issue #5.
+export {};

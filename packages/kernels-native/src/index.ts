@@ -1,0 +1,2 @@
+// Public surface of @steel/kernels-native. Filled by issue #null.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of @steel/tokenizer. Filled by issue #4.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of @steel/trainer. Filled by issue #7.
+export {};
