@@ -38,7 +38,9 @@ for (const dir of projectDirs) {
   failed += r.numFailedTests ?? 0;
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   // A suite that failed to load (syntax error, missing import) has no tests but is still a failure.
-  failed += (r.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0).length;
+  failed += (r.testResults ?? []).filter(
+    (s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0,
+  ).length;
 }
 const filtered = process.argv.slice(2).some((a) => a.startsWith('--projects') || a.startsWith('-p'));
 if (missing.length && !filtered) {

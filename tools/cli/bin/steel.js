@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm install` (root `prepare` builds every package).
+// Thin launcher: the CLI is compiled to dist/ by `npm install` (the root `prepare` script builds every package).
 import { main } from '../dist/cli.js';
 
-main(process.argv).catch((err) => {
-  process.stderr.write(`steel: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+await main(process.argv);

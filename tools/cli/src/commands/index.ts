@@ -1,0 +1,6 @@
+// The registry of `steel` subcommands: one file per command group, one line here per file.
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];
