@@ -14,6 +14,7 @@ const projectDirs = ['packages', 'tools'].flatMap((top) =>
     .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, top, d.name, 'package.json')))
     .map((d) => path.join(root, top, d.name)),
 );
+fs.rmSync(path.join(root, '.test-results'), { recursive: true, force: true });
 for (const dir of projectDirs) fs.rmSync(path.join(dir, '.test-results'), { recursive: true, force: true });
 
 const nx = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=stream', ...process.argv.slice(2)], {
@@ -47,5 +48,8 @@ if (missing.length && !filtered) {
   process.stderr.write(`no test report from: ${missing.join(', ')} (counted as failed)\n`);
   failed += missing.length;
 }
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+fs.mkdirSync(path.join(root, '.test-results'), { recursive: true });
+fs.writeFileSync(path.join(root, '.test-results', 'summary.txt'), `${line}\n`);
+console.log(line);
 process.exit(nx.status !== 0 || failed > 0 ? 1 : 0);
