@@ -1,2 +1,41 @@
-// Public surface of @steel/graph. Filled by issue #5.
-export {};
+// Public surface of @steel/graph.
+
+export { type GradOptions, grad, vjp } from './autodiff.js';
+export { type DType, fromHalfBits, isFloat, type TypedData, toHalfBits } from './dtype.js';
+export {
+  type Attr,
+  type GradFn,
+  Graph,
+  type Initializer,
+  type OnnxNode,
+  OPSET,
+  type OpRecord,
+  type Param,
+  Value,
+  type ValueOr,
+} from './graph.js';
+export {
+  type BuiltModel,
+  encodeModel,
+  externalBuffer,
+  liveNodes,
+  type ModelProto,
+  saveModel,
+  serialize,
+  type ToModelOptions,
+  toModel,
+} from './serialize.js';
+export {
+  CUDA_MISSING,
+  cudaAvailable,
+  type ExecutionProvider,
+  type Feed,
+  type OptimizationLevel,
+  ort,
+  peakRssBytes,
+  type RunResult,
+  Session,
+  type SessionOptions,
+  tensor,
+} from './session.js';
+export { type Dim, GraphError, type Shape } from './shape.js';

@@ -1,0 +1,98 @@
+// Reverse-mode autodiff over the op records of a Graph. The backward pass is emitted into the same graph
+// with ordinary ONNX ops, so one ONNX model computes forward, gradients (and an optimizer step if built).
+
+import { isFloat } from './dtype.js';
+import { type Graph, type OpRecord, Value } from './graph.js';
+import { fmt, GraphError } from './shape.js';
+
+export interface GradOptions {
+  /** Upstream gradient of `loss` (default: ones; required shape = loss shape). */
+  seed?: Value;
+}
+
+/**
+ * Gradients of `loss` with respect to each of `wrt` (a zeros tensor when the loss does not depend on one).
+ * Gradients reaching a value along several paths are summed; `stopGradient` cuts a path.
+ */
+export function grad(loss: Value, wrt: readonly Value[], opts: GradOptions = {}): Value[] {
+  return vjp([loss], [opts.seed ?? null], wrt);
+}
+
+/**
+ * Vector-Jacobian product: sum_i seeds[i] . d outputs[i] / d wrt. A null seed means ones (scalar outputs).
+ */
+export function vjp(outputs: readonly Value[], seeds: readonly (Value | null)[], wrt: readonly Value[]): Value[] {
+  const g = outputs[0]?.graph ?? wrt[0]?.graph;
+  if (!g) throw new GraphError('grad', 'nothing to differentiate');
+  for (const w of wrt) {
+    if (!isFloat(w.dtype)) throw new GraphError('grad', `cannot differentiate with respect to ${w} (not a float)`);
+  }
+  const grads = new Map<number, Value>();
+  outputs.forEach((o, i) => {
+    if (!isFloat(o.dtype)) throw new GraphError('grad', `output ${o} is not a float`);
+    const seed = seeds[i] ?? seedOnes(g, o);
+    if (seed.dtype !== o.dtype || seed.rank !== o.rank) {
+      throw new GraphError('grad', `seed ${seed} does not match ${o}`);
+    }
+    accumulate(g, grads, o, seed);
+  });
+
+  // Forward: which values depend on any wrt. Backward: which records lie between wrt and outputs.
+  const depends = new Set<number>(wrt.map((w) => w.id));
+  const records = g.records;
+  const lastOut = Math.max(...outputs.map((o) => (o.producer ? records.lastIndexOf(o.producer) : -1)));
+  for (let r = 0; r <= lastOut; r++) {
+    const rec = records[r]!;
+    if (rec.inputs.some((x) => depends.has(x.id))) for (const o of rec.outputs) depends.add(o.id);
+  }
+
+  for (let r = lastOut; r >= 0; r--) {
+    const rec = records[r]!;
+    const gys = rec.outputs.map((o) => grads.get(o.id) ?? null);
+    if (gys.every((x) => x === null)) continue;
+    const needs = rec.inputs.map((x) => depends.has(x.id) && isFloat(x.dtype));
+    if (!needs.some(Boolean)) continue;
+    if (!rec.grad) {
+      if (rec.op === 'Identity') continue; // stopGradient
+      throw new GraphError(
+        'grad',
+        `op ${rec.op} (${describe(rec)}) has no gradient rule but lies on the path to the loss`,
+      );
+    }
+    const gxs = rec.grad(gys, needs);
+    rec.inputs.forEach((x, i) => {
+      const gx = gxs[i];
+      if (!needs[i] || !gx) return;
+      if (
+        gx.rank !== x.rank ||
+        gx.shape.some((d, k) => typeof d === 'number' && typeof x.shape[k] === 'number' && d !== x.shape[k])
+      ) {
+        throw new GraphError('grad', `rule of ${rec.op} gave ${fmt(gx.shape)} for input ${x} (internal error)`);
+      }
+      accumulate(g, grads, x, gx);
+    });
+  }
+  return wrt.map((w) => grads.get(w.id) ?? g.zerosLike(w));
+}
+
+function accumulate(g: Graph, grads: Map<number, Value>, x: Value, gx: Value): void {
+  const prev = grads.get(x.id);
+  grads.set(x.id, prev ? g.add(prev, gx) : gx);
+}
+
+function seedOnes(g: Graph, o: Value): Value {
+  if (o.shape.every((d) => d === 1))
+    return o.rank === 0
+      ? g.scalar(1, o.dtype)
+      : g.reshape(
+          g.scalar(1, o.dtype),
+          o.shape.map(() => 1),
+        );
+  return g.constantOfShape(g.shapeOf(o), 1, o.dtype, o.shape);
+}
+
+function describe(rec: OpRecord): string {
+  return `${rec.inputs.map((v) => v.toString()).join(', ')} -> ${rec.outputs.map((v) => v.toString()).join(', ')}`;
+}
+
+export { Value };
