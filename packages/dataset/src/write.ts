@@ -1,0 +1,165 @@
+// writeDataset: batches -> one file, atomically, with ONE schema per file (later, wider batches trigger a rewrite).
+import { createReadStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { type RecordBatch, RecordBatchReader, type Schema, tableFromIPC } from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { writeAtomically } from './atomic.js';
+import { type DatasetFormat, detectFormat, isArrowStreamPath } from './format.js';
+import { castBatch, schemasEqual, unifySchemas } from './schema.js';
+import { arrowSink, type BatchSink, jsonlSink, type ParquetCompression, parquetSink } from './writers/sinks.js';
+
+export type WriteCompression = 'none' | 'gzip' | 'zstd' | 'snappy';
+
+export interface WriteOptions {
+  /** Output format; default from the extension of `output`. */
+  format?: DatasetFormat;
+  /** jsonl: 'none' | 'gzip' (default from the extension). parquet: 'zstd' (default) | 'snappy' | 'gzip' | 'none'. arrow: 'none'. */
+  compression?: WriteCompression;
+  /** Parquet rows per row group (default 16384). */
+  rowGroupRows?: number;
+  /** Replace an existing file at `output` (default false: an existing output is an error). */
+  overwrite?: boolean;
+  /** Arrow IPC layout; default 'stream' for `.arrows`, 'file' otherwise. */
+  arrowFormat?: 'file' | 'stream';
+  /** Called after each batch is written (progress). */
+  onBatch?: (rows: number) => void;
+}
+
+export interface WriteSummary {
+  path: string;
+  rows: number;
+  bytes: number;
+  batches: number;
+  /** Times the file was rewritten because a later batch widened the schema (parquet, arrow). */
+  schemaRewrites?: number;
+}
+
+export const DEFAULT_ROW_GROUP_ROWS = 16384;
+
+/**
+ * Writes all batches to `output` (jsonl / jsonl.gz, parquet, Arrow IPC file or stream). The data goes to a hidden
+ * temp file in the same folder which is fsynced and renamed onto `output` only when every batch was written: if the
+ * source throws, nothing appears at `output` and the temp file is removed.
+ *
+ * Parquet and Arrow files hold one schema. Batches are cast to the schema of the first batch when that is lossless;
+ * a batch that needs a wider schema (new field, int -> float, conflicting types -> JSON text) makes the writer
+ * rewrite what it wrote so far under the unified schema. Readers here widen monotonically, so this happens a few
+ * times at the start of a file at most.
+ */
+export async function writeDataset(
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  output: string,
+  opts: WriteOptions = {},
+): Promise<WriteSummary> {
+  const detected = opts.format ? undefined : detectFormat(output);
+  const format = opts.format ?? detected!.format;
+  const compression = opts.compression ?? (detected?.compression === 'gzip' ? 'gzip' : undefined);
+  const rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1)
+    throw new Error(`rowGroupRows must be a positive integer, got ${rowGroupRows}`);
+  if (detected?.compression === 'zstd' || (format === 'jsonl' && compression === 'zstd')) {
+    throw new Error(
+      `cannot write zstd-compressed jsonl (${output}): Node 20 has no zstd encoder; use .jsonl.gz or parquet`,
+    );
+  }
+  if (format === 'jsonl' && compression && compression !== 'none' && compression !== 'gzip') {
+    throw new Error(`jsonl supports compression none or gzip, not ${compression}`);
+  }
+  if (format === 'arrow' && compression && compression !== 'none') {
+    throw new Error(`Arrow IPC output is written uncompressed; got compression ${compression}`);
+  }
+  if (format === 'json' || format === 'csv') {
+    throw new Error(`writing ${format} is not supported: write jsonl, parquet or arrow (got ${output})`);
+  }
+  const arrowLayout = opts.arrowFormat ?? (isArrowStreamPath(output) ? 'stream' : 'file');
+  const pqCompression = (compression ?? 'zstd') as ParquetCompression;
+  if (format === 'parquet' && !['zstd', 'snappy', 'gzip', 'none'].includes(pqCompression)) {
+    throw new Error(`parquet supports compression zstd, snappy, gzip or none, not ${pqCompression}`);
+  }
+
+  return writeAtomically(output, opts.overwrite ?? false, async (tmp, extraTemp) => {
+    let rows = 0;
+    let count = 0;
+    let rewrites = 0;
+    if (format === 'jsonl') {
+      const sink = jsonlSink(tmp, compression === 'gzip');
+      try {
+        for await (const batch of batches) {
+          await sink.write(batch);
+          rows += batch.numRows;
+          count++;
+          opts.onBatch?.(batch.numRows);
+        }
+      } catch (err) {
+        await sink.close().catch(() => undefined);
+        throw err;
+      }
+      await sink.close();
+    } else {
+      const open = (schema: Schema): BatchSink =>
+        format === 'parquet' ? parquetSink(tmp, pqCompression, rowGroupRows) : arrowSink(tmp, schema, arrowLayout);
+      let schema: Schema | undefined;
+      let sink: BatchSink | undefined;
+      try {
+        for await (const batch of batches) {
+          if (!schema || !sink) {
+            schema = batch.schema;
+            sink = open(schema);
+          } else if (!schemasEqual(batch.schema, schema)) {
+            const unified = unifySchemas([schema, batch.schema]);
+            if (!schemasEqual(unified, schema)) {
+              // Rewrite what is written so far under the wider schema.
+              await sink.close();
+              const old = `${tmp}.old`;
+              extraTemp(old);
+              await rename(tmp, old);
+              sink = open(unified);
+              for await (const b of readBack(old, format)) await sink.write(castBatch(b, unified));
+              await rm(old, { force: true });
+              schema = unified;
+              rewrites++;
+            }
+          }
+          if (batch.numRows === 0) continue;
+          await sink.write(castBatch(batch, schema));
+          rows += batch.numRows;
+          count++;
+          opts.onBatch?.(batch.numRows);
+        }
+        if (!sink) {
+          throw new Error(`no batches to write to ${output}: the input had no records`);
+        }
+        await sink.close();
+        sink = undefined;
+      } finally {
+        if (sink) await sink.close().catch(() => undefined);
+      }
+    }
+    const bytes = (await stat(tmp)).size;
+    return { path: output, rows, bytes, batches: count, ...(format === 'jsonl' ? {} : { schemaRewrites: rewrites }) };
+  });
+}
+
+/** Batches of a file this module wrote (for a schema rewrite). */
+async function* readBack(path: string, format: DatasetFormat): AsyncGenerator<RecordBatch> {
+  if (format === 'parquet') {
+    const file = await parquet.ParquetFile.fromFile(await (await import('node:fs')).openAsBlob(path));
+    try {
+      const groups = file.metadata().numRowGroups();
+      for (let g = 0; g < groups; g++) {
+        const t = tableFromIPC((await file.read({ rowGroups: [g] })).intoIPCStream());
+        yield* t.batches;
+      }
+    } finally {
+      file.free();
+    }
+    return;
+  }
+  const stream = createReadStream(path);
+  try {
+    const reader = await RecordBatchReader.from(stream);
+    for await (const b of reader) yield b;
+  } finally {
+    stream.destroy();
+  }
+}
