@@ -876,8 +876,14 @@ export class Graph {
       const rest = sizeOf(out.filter((d) => d !== -1));
       const q = divideSize(total, rest);
       if (q === undefined) {
-        if (rest.names.length === 0 && total.names.length === 0) {
+        if ((rest.names.length === 0 && total.names.length === 0) || rest.n === 0 || total.n % rest.n !== 0) {
           throw new GraphError(op, `${where}: ${total.n} elements do not divide into ${rest.n}`);
+        }
+        if (rest.names.some((nm) => !total.names.includes(nm))) {
+          throw new GraphError(
+            op,
+            `${where}: cannot infer -1 (target names ${rest.names.join(',')} are not all in the input)`,
+          );
         }
         // Not a single dim: name the product (e.g. 'batch*seq') so later shapes still compare.
         const names = [...total.names];

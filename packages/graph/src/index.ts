@@ -15,6 +15,19 @@ export {
   type ValueOr,
 } from './graph.js';
 export {
+  type AttentionOptions,
+  attention,
+  type CrossEntropyOptions,
+  causalMask,
+  type LmHeadLossOptions,
+  lmHeadCrossEntropy,
+  lowest,
+  rmsNorm,
+  rotary,
+  rotaryTables,
+  softmaxCrossEntropy,
+} from './nn.js';
+export {
   type BuiltModel,
   encodeModel,
   externalBuffer,

@@ -36,6 +36,7 @@ export interface CheckOptions {
   rtol?: number;
   atol?: number;
   seed?: number;
+  session?: SessionOptions;
 }
 
 /**
@@ -73,7 +74,7 @@ export async function gradCheck(
   const g0 = new Graph();
   const xs0 = specs.map((s, i) => g0.input(`x${i}`, s.int ? 'int64' : dtype, s.shape));
   g0.output(f(g0, xs0), 'out');
-  const s0 = await Session.create(g0);
+  const s0 = await Session.create(g0, opts.session);
   const outDims = [...(await s0.run(feedsOf(values))).outputs.out!.dims];
   const R = randn(
     outDims.reduce((a, b) => a * b, 1),
@@ -84,10 +85,14 @@ export async function gradCheck(
   const xs = specs.map((s, i) => g.input(`x${i}`, s.int ? 'int64' : dtype, s.shape));
   const out = f(g, xs);
   const rIn = g.input('r', dtype, out.shape);
-  const loss = g.reduceSum(
-    g.mul(out, rIn),
-    out.shape.map((_, i) => i),
-  );
+  const prod = g.mul(out, rIn);
+  const loss =
+    out.rank === 0
+      ? prod
+      : g.reduceSum(
+          prod,
+          out.shape.map((_, i) => i),
+        );
   g.output(loss, 'loss');
   const diff = specs.flatMap((s, i) => (s.int ? [] : [i]));
   const grads = grad(
@@ -97,7 +102,7 @@ export async function gradCheck(
   grads.forEach((gv, k) => {
     g.output(gv, `g${diff[k]}`);
   });
-  const sess = await Session.create(g);
+  const sess = await Session.create(g, opts.session);
   const rT = tensor(arr(R), outDims);
   const base = await sess.run({ ...feedsOf(values), r: rT });
   const h = opts.h ?? (dtype === 'float64' ? 1e-6 : 1e-2);

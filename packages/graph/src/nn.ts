@@ -1,0 +1,278 @@
+// Fused blocks with hand-written gradients (composites): RMSNorm, rotary embedding, attention and
+// cross-entropy (plain and vocabulary-chunked with the LM head). Each forward is ordinary ONNX ops;
+// each backward is the closed-form rule, cheaper and more stable than differentiating the composition.
+
+import type { DType } from './dtype.js';
+import type { Value } from './graph.js';
+import { fmt, GraphError } from './shape.js';
+
+/** Lowest finite value of a float dtype (the additive "minus infinity" of masks). */
+export function lowest(dtype: DType): number {
+  return dtype === 'float16' ? -65504 : dtype === 'float64' ? -Number.MAX_VALUE : -3.4028234663852886e38;
+}
+
+/**
+ * RMSNorm over the last axis: y = x * r * w with r = 1/sqrt(mean(x^2) + eps).
+ * Gradient: gw = sum(gy * x*r), gx = r * (gy*w - x*r * mean(gy*w * x*r)).
+ */
+export function rmsNorm(x: Value, w: Value, eps = 1e-6): Value {
+  const g = x.graph;
+  const D = x.shape[x.rank - 1];
+  if (w.rank !== 1 || w.shape[0] !== D)
+    throw new GraphError('rmsNorm', `weight ${fmt(w.shape)} must be [${D}] for x ${fmt(x.shape)}`);
+  let r!: Value;
+  let xhat!: Value;
+  return g.composite(
+    'RMSNorm',
+    [x, w],
+    () => {
+      r = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(x, x), -1, true), eps)));
+      xhat = g.mul(x, r);
+      return [g.mul(xhat, w)];
+    },
+    ([gy], needs) => {
+      const gw = needs[1] ? g.sumTo(g.mul(gy!, xhat), w.shape) : null;
+      let gx: Value | null = null;
+      if (needs[0]) {
+        const gxhat = g.mul(gy!, w);
+        gx = g.mul(r, g.sub(gxhat, g.mul(xhat, g.reduceMean(g.mul(gxhat, xhat), -1, true))));
+      }
+      return [gx, gw];
+    },
+  )[0]!;
+}
+
+/**
+ * Rotary embedding, rotate-half (GPT-NeoX / HF Llama, Qwen) layout: y = x*cos + rotate_half(x)*sin with
+ * rotate_half(x) = concat(-x[..., D/2:], x[..., :D/2]). cos/sin broadcast against x (e.g. [T, D] for x
+ * [B, H, T, D]). Gradient: gx = gy*cos + rotate_half^T(gy*sin), rotate_half^T(u) = concat(u[D/2:], -u[:D/2]).
+ * cos and sin are tables (no gradient).
+ */
+export function rotary(x: Value, cos: Value, sin: Value): Value {
+  const g = x.graph;
+  const D = x.shape[x.rank - 1];
+  if (typeof D !== 'number' || D % 2 !== 0)
+    throw new GraphError('rotary', `last dim of ${fmt(x.shape)} must be an even number`);
+  const h = D / 2;
+  const halves = (v: Value) => g.split(v, -1, [h, h]) as [Value, Value];
+  return g.composite(
+    'Rotary',
+    [x, cos, sin],
+    () => {
+      const [x1, x2] = halves(x);
+      return [g.add(g.mul(x, cos), g.mul(g.concat([g.neg(x2), x1], -1), sin))];
+    },
+    ([gy], needs) => {
+      if (!needs[0]) return [null, null, null];
+      const [u1, u2] = halves(g.mul(gy!, sin));
+      return [g.add(g.mul(gy!, cos), g.concat([u2, g.neg(u1)], -1)), null, null];
+    },
+  )[0]!;
+}
+
+/** cos/sin tables [positions, headDim] for rotary(): inv_freq[j] = theta^(-2j/headDim), duplicated halves. */
+export function rotaryTables(
+  positions: number,
+  headDim: number,
+  theta = 10000,
+): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const cos = new Float32Array(positions * headDim);
+  const sin = new Float32Array(positions * headDim);
+  const invFreq = new Float32Array(half);
+  for (let j = 0; j < half; j++) invFreq[j] = 1 / theta ** ((2 * j) / headDim);
+  const a = new Float32Array(1);
+  for (let t = 0; t < positions; t++) {
+    for (let j = 0; j < half; j++) {
+      a[0] = t * invFreq[j]!; // the angle is an fp32 product, as in HF
+      const c = Math.cos(a[0]);
+      const s = Math.sin(a[0]);
+      cos[t * headDim + j] = c;
+      cos[t * headDim + j + half] = c;
+      sin[t * headDim + j] = s;
+      sin[t * headDim + j + half] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+export interface AttentionOptions {
+  /** Mask keys after each query (query i sees keys 0..i + (S - T)). */
+  causal?: boolean;
+  /** Score scale (default 1/sqrt(head dim)). */
+  scale?: number;
+}
+
+/**
+ * Scaled dot-product attention: q [..., T, D], k [..., S, D], v [..., S, Dv] -> [..., T, Dv].
+ * Gradient: gv = p^T go, gp = go v^T, gs = p*(gp - sum(gp*p)), gq = scale gs k, gk = scale gs^T q.
+ */
+export function attention(q: Value, k: Value, v: Value, opts: AttentionOptions = {}): Value {
+  const g = q.graph;
+  const D = q.shape[q.rank - 1];
+  if (k.shape[k.rank - 1] !== D)
+    throw new GraphError('attention', `q ${fmt(q.shape)} and k ${fmt(k.shape)} head dims differ`);
+  if (typeof D !== 'number' && opts.scale === undefined)
+    throw new GraphError('attention', 'symbolic head dim: pass scale');
+  const scale = opts.scale ?? 1 / Math.sqrt(D as number);
+  const kT = (x: Value) =>
+    g.transpose(
+      x,
+      [...x.shape.keys()].map((i) => (i === x.rank - 1 ? x.rank - 2 : i === x.rank - 2 ? x.rank - 1 : i)),
+    );
+  let p!: Value;
+  return g.composite(
+    'Attention',
+    [q, k, v],
+    () => {
+      let s = g.mul(g.matmul(q, kT(k)), scale);
+      if (opts.causal) s = g.where(causalMask(q, k), s, lowest(s.dtype));
+      p = g.softmax(s, -1);
+      return [g.matmul(p, v)];
+    },
+    ([go], needs) => {
+      const gv = needs[2] ? g.sumTo(g.matmul(kT(p), go!), v.shape) : null;
+      if (!needs[0] && !needs[1]) return [null, null, gv];
+      const gp = g.matmul(go!, kT(v));
+      const gs = g.mul(g.mul(p, g.sub(gp, g.reduceSum(g.mul(gp, p), -1, true))), scale);
+      const gq = needs[0] ? g.sumTo(g.matmul(gs, k), q.shape) : null;
+      const gk = needs[1] ? g.sumTo(g.matmul(kT(gs), q), k.shape) : null;
+      return [gq, gk, gv];
+    },
+  )[0]!;
+}
+
+/** bool [T, S]: true where query i may see key j (j <= i + S - T). */
+export function causalMask(q: Value, k: Value): Value {
+  const g = q.graph;
+  const T = q.shape[q.rank - 2]!;
+  const S = k.shape[k.rank - 2]!;
+  const dims = g.noGrad(() => {
+    const shape = g.emit('Concat', [g.dimOf(q, q.rank - 2), g.dimOf(k, k.rank - 2)], { axis: { i: 0 } }, [
+      { dtype: 'int64', shape: [2] },
+    ])[0]!;
+    const ones = g.constantOfShape(shape, 1, 'float32', [T, S]);
+    const off =
+      typeof T === 'number' && typeof S === 'number'
+        ? g.ints([S - T])
+        : g.emit('Sub', [g.dimOf(k, k.rank - 2), g.dimOf(q, q.rank - 2)], {}, [{ dtype: 'int64', shape: [1] }])[0]!;
+    const lower = g.emit('Trilu', [ones, g.reshape(off, [], [])], { upper: { i: 0 } }, [
+      { dtype: 'float32', shape: [T, S] },
+    ])[0]!;
+    return g.cast(lower, 'bool');
+  });
+  return dims;
+}
+
+export interface CrossEntropyOptions {
+  /** Labels equal to this are ignored (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  /** 'mean' over non-ignored rows (default) or 'sum'. */
+  reduction?: 'mean' | 'sum';
+}
+
+function labelParts(labels: Value, ignoreIndex: number, dtype: DType, reduction: 'mean' | 'sum') {
+  const g = labels.graph;
+  return g.noGrad(() => {
+    const valid = g.not(g.equal(labels, ignoreIndex));
+    const safe = g.where(valid, labels, 0);
+    const validF = g.cast(valid, dtype); // [N]
+    const denom = reduction === 'mean' ? g.max(g.reduceSum(validF, 0), 1) : g.scalar(1, dtype);
+    return { safe, validF, denom };
+  });
+}
+
+/**
+ * Softmax cross-entropy of logits [N, V] against int64 labels [N]: mean (or sum) of logsumexp - logit[label].
+ * Gradient: (softmax - onehot) * valid / count.
+ */
+export function softmaxCrossEntropy(logits: Value, labels: Value, opts: CrossEntropyOptions = {}): Value {
+  const g = logits.graph;
+  if (logits.rank !== 2 || labels.rank !== 1 || labels.dtype !== 'int64') {
+    throw new GraphError('softmaxCrossEntropy', `need logits [N,V] and int64 labels [N], got ${logits} and ${labels}`);
+  }
+  const { safe, validF, denom } = labelParts(labels, opts.ignoreIndex ?? -100, logits.dtype, opts.reduction ?? 'mean');
+  const idx = g.unsqueeze(safe, [1]);
+  let lse!: Value;
+  return g.composite(
+    'SoftmaxCrossEntropy',
+    [logits],
+    () => {
+      const m = g.reduceMax(logits, 1, true);
+      lse = g.add(m, g.log(g.reduceSum(g.exp(g.sub(logits, m)), 1, true)));
+      const zy = g.gatherElements(logits, idx, 1);
+      return [g.div(g.reduceSum(g.mul(g.squeeze(g.sub(lse, zy), [1]), validF), 0), denom)];
+    },
+    ([gl]) => {
+      const sc = g.unsqueeze(g.div(g.mul(validF, gl!), denom), [1]); // [N,1]
+      const p = g.mul(g.exp(g.sub(logits, lse)), sc);
+      return [g.scatterElements(p, idx, g.neg(sc), 1, 'add')];
+    },
+  )[0]!;
+}
+
+export interface LmHeadLossOptions extends CrossEntropyOptions {
+  /** Vocabulary chunks (default 8): logits exist one [N, V/chunks] block at a time per matmul. */
+  chunks?: number;
+  /** Recompute chunk logits in the backward instead of keeping them (one more matmul, N*V less memory). */
+  recompute?: boolean;
+}
+
+/**
+ * Cross-entropy of the LM head without materializing whole-vocabulary softmax: logits = h @ w^T with
+ * h [N, d], w [V, d] (HF Linear layout), labels [N]. The vocabulary is split into chunks; the global max
+ * and sum are combined across chunks. Gradient per chunk c with p_c = softmax probabilities * valid/count:
+ * gh = sum_c p_c w_c - w[label] * s, gw_c = p_c^T h, then gw[label] -= h * s (ScatterND add).
+ */
+export function lmHeadCrossEntropy(h: Value, w: Value, labels: Value, opts: LmHeadLossOptions = {}): Value {
+  const g = h.graph;
+  const op = 'lmHeadCrossEntropy';
+  if (h.rank !== 2 || w.rank !== 2 || labels.rank !== 1 || labels.dtype !== 'int64') {
+    throw new GraphError(op, `need h [N,d], w [V,d], int64 labels [N]; got ${h}, ${w}, ${labels}`);
+  }
+  const V = w.shape[0];
+  if (typeof V !== 'number') throw new GraphError(op, `vocab dim of w ${fmt(w.shape)} must be a number`);
+  if (w.shape[1] !== h.shape[1]) throw new GraphError(op, `hidden dims differ: h ${fmt(h.shape)}, w ${fmt(w.shape)}`);
+  const chunks = Math.max(1, Math.min(opts.chunks ?? 8, V));
+  const bounds: number[] = [];
+  for (let c = 0; c <= chunks; c++) bounds.push(Math.round((c * V) / chunks));
+  const { safe, validF, denom } = labelParts(labels, opts.ignoreIndex ?? -100, h.dtype, opts.reduction ?? 'mean');
+  const sizes = bounds.slice(1).map((b, c) => b - bounds[c]!);
+  let wc!: Value[];
+  let logits!: Value[];
+  let lse!: Value;
+  let wy!: Value;
+  return g.composite(
+    'LmHeadCrossEntropy',
+    [h, w],
+    () => {
+      wc = chunks === 1 ? [w] : g.split(w, 0, sizes);
+      logits = wc.map((wi) => g.gemm(h, wi, null, { transB: true })); // [N, Vc]
+      const m = logits.map((l) => g.reduceMax(l, 1, true)).reduce((a, b) => g.max(a, b)); // [N,1]
+      const s = logits.map((l) => g.reduceSum(g.exp(g.sub(l, m)), 1, true)).reduce((a, b) => g.add(a, b));
+      lse = g.add(m, g.log(s));
+      wy = g.gather(w, safe); // [N, d]
+      const zy = g.reduceSum(g.mul(h, wy), 1, true);
+      return [g.div(g.reduceSum(g.mul(g.squeeze(g.sub(lse, zy), [1]), validF), 0), denom)];
+    },
+    ([gl], needs) => {
+      const sc = g.unsqueeze(g.div(g.mul(validF, gl!), denom), [1]); // [N,1]
+      const negLse = g.neg(lse);
+      let gh: Value | null = needs[0] ? g.neg(g.mul(wy, sc)) : null;
+      const gws: Value[] = [];
+      wc.forEach((wi, c) => {
+        // Recomputing through Gemm's C input (-lse) also keeps ORT from merging it with the forward Gemm.
+        const shifted = opts.recompute ? g.gemm(h, wi, negLse, { transB: true }) : g.add(logits[c]!, negLse);
+        const p = g.mul(g.exp(shifted), sc); // [N, Vc]
+        if (gh) gh = g.add(gh, g.matmul(p, wi));
+        if (needs[1]) gws.push(g.gemm(p, h, null, { transA: true })); // [Vc, d]
+      });
+      let gw: Value | null = null;
+      if (needs[1]) {
+        const dense = gws.length === 1 ? gws[0]! : g.concat(gws, 0);
+        gw = g.scatterND(dense, g.unsqueeze(safe, [1]), g.neg(g.mul(h, sc)), 'add');
+      }
+      return [gh, gw];
+    },
+  )[0]!;
+}

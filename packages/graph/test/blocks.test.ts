@@ -1,0 +1,138 @@
+// Composite blocks: custom gradients against finite differences, and forwards against direct formulas.
+import { describe, expect, it } from 'vitest';
+import {
+  attention,
+  Graph,
+  lmHeadCrossEntropy,
+  rmsNorm,
+  rotary,
+  rotaryTables,
+  Session,
+  softmaxCrossEntropy,
+  tensor,
+} from '../src/index.js';
+import { gradCheck, randn, rng } from './helpers.js';
+
+const f64 = (a: ArrayLike<number>) => Array.from(a, Number);
+
+describe('composite block gradients (float64, finite differences)', () => {
+  it('RMSNorm', async () => {
+    await gradCheck((g, [x, w]) => rmsNorm(x!, w!, 1e-6), [{ shape: [2, 3, 5] }, { shape: [5] }]);
+  });
+
+  it('rotary embedding (rotate-half) with real tables', async () => {
+    const T = 3;
+    const D = 6;
+    const { cos, sin } = rotaryTables(T, D, 10000);
+    await gradCheck(
+      (g, [x]) =>
+        rotary(
+          x!,
+          g.constant(Float64Array.from(cos), [T, D], 'float64'),
+          g.constant(Float64Array.from(sin), [T, D], 'float64'),
+        ),
+      [{ shape: [1, 2, T, D] }],
+    );
+  });
+
+  it('causal attention (q, k, v)', async () => {
+    await gradCheck(
+      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
+      [{ shape: [1, 2, 4, 3] }, { shape: [1, 2, 4, 3] }, { shape: [1, 2, 4, 2] }],
+    );
+  });
+
+  it('causal attention with symbolic sequence', async () => {
+    await gradCheck(
+      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
+      [
+        { shape: ['b', 1, 't', 3], dims: [2, 1, 3, 3] },
+        { shape: ['b', 1, 't', 3], dims: [2, 1, 3, 3] },
+        { shape: ['b', 1, 't', 3], dims: [2, 1, 3, 3] },
+      ],
+    );
+  });
+
+  it('softmax over the sequence axis then a weighted sum (Soft-MoE dispatch)', async () => {
+    // x [B,T,d], logits [B,T,S] -> D = softmax over T; slots = D^T x
+    await gradCheck(
+      (g, [x, phi]) => {
+        const logits = g.matmul(x!, phi!);
+        const disp = g.softmax(logits, 1);
+        const comb = g.softmax(g.reshape(logits, [0, 0, 2, 2]), [2, 3]);
+        const slots = g.matmul(g.transpose(disp, [0, 2, 1]), x!);
+        return g.add(g.reduceSum(slots, [1]), g.reduceSum(g.reshape(comb, [0, 0, 4]), [1]));
+      },
+      [{ shape: [2, 3, 4] }, { shape: [4, 4] }],
+    );
+  });
+
+  it('softmax cross-entropy with an ignored label', async () => {
+    await gradCheck(
+      (g, [z, y]) => softmaxCrossEntropy(z!, y!),
+      [{ shape: [4, 5] }, { shape: [4], int: true, values: [1, -100, 4, 1] }],
+    );
+  });
+
+  it('LM-head cross-entropy, chunked vocabulary (kept and recomputed logits)', async () => {
+    for (const recompute of [false, true]) {
+      await gradCheck(
+        (g, [h, w, y]) => lmHeadCrossEntropy(h!, w!, y!, { chunks: 3, recompute }),
+        [{ shape: [4, 3] }, { shape: [7, 3] }, { shape: [4], int: true, values: [6, 0, -100, 6] }],
+      );
+    }
+  });
+});
+
+describe('block forwards against direct formulas', () => {
+  it('chunked LM-head loss equals the whole-vocabulary log-softmax loss', async () => {
+    const r = rng(7);
+    const N = 5;
+    const d = 4;
+    const V = 11;
+    const h = randn(N * d, r);
+    const w = randn(V * d, r);
+    const labels = [3, 10, 0, -100, 7];
+    let ref = 0;
+    let count = 0;
+    for (let n = 0; n < N; n++) {
+      if (labels[n] === -100) continue;
+      const z = Array.from({ length: V }, (_, v) =>
+        h.slice(n * d, n * d + d).reduce((a, x, k) => a + x * w[v * d + k]!, 0),
+      );
+      const m = Math.max(...z);
+      const lse = m + Math.log(z.reduce((a, x) => a + Math.exp(x - m), 0));
+      ref += lse - z[labels[n]!]!;
+      count++;
+    }
+    ref /= count;
+    const g = new Graph();
+    const H = g.input('h', 'float64', ['n', d]);
+    const W = g.input('w', 'float64', [V, d]);
+    const Y = g.input('y', 'int64', ['n']);
+    g.output(lmHeadCrossEntropy(H, W, Y, { chunks: 4 }), 'a');
+    g.output(softmaxCrossEntropy(g.matmul(H, g.transpose(W)), Y), 'b');
+    const s = await Session.create(g);
+    const out = await s.run({
+      h: tensor(Float64Array.from(h), [N, d]),
+      w: tensor(Float64Array.from(w), [V, d]),
+      y: tensor(BigInt64Array.from(labels.map(BigInt)), [N]),
+    });
+    expect(Number(out.outputs.a!.data[0])).toBeCloseTo(ref, 12);
+    expect(Number(out.outputs.b!.data[0])).toBeCloseTo(ref, 12);
+  });
+
+  it('causal attention masks the future', async () => {
+    const g = new Graph();
+    const q = g.input('q', 'float32', [1, 1, 3, 2]);
+    const v = g.input('v', 'float32', [1, 1, 3, 1]);
+    g.output(attention(q, q, v, { causal: true }), 'o');
+    const s = await Session.create(g);
+    const out = await s.run({
+      q: tensor(new Float32Array(6), [1, 1, 3, 2]),
+      v: tensor(Float32Array.from([3, 6, 9]), [1, 1, 3, 1]),
+    });
+    // equal scores: the mean of the visible values
+    expect(f64(out.outputs.o!.data as Float32Array)).toEqual([3, 4.5, 6]);
+  });
+});
