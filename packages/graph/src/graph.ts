@@ -13,7 +13,6 @@ import {
   fmt,
   GraphError,
   normAxis,
-  type Shape,
   sameSize,
   sizeOf,
 } from './shape.js';

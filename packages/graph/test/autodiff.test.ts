@@ -19,7 +19,7 @@ describe('autodiff', () => {
     const r = await s.run({ a: tensor(Float64Array.from(av), [3]), b: tensor(Float64Array.from([1, 2, 3]), [3]) });
     expect(Array.from(r.outputs.ga!.data as Float64Array)).toEqual(av.map((v) => 2 * v));
     const gbv = Array.from(r.outputs.gb!.data as Float64Array);
-    av.forEach((v, i) => expect(gbv[i]).toBeCloseTo(Math.exp(v) + 1, 12));
+    for (const [i, v] of av.entries()) expect(gbv[i]).toBeCloseTo(Math.exp(v) + 1, 12);
   });
 
   it('gives zeros for an unrelated input and rejects non-float wrt', async () => {

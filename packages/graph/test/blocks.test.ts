@@ -17,7 +17,7 @@ const f64 = (a: ArrayLike<number>) => Array.from(a, Number);
 
 describe('composite block gradients (float64, finite differences)', () => {
   it('RMSNorm', async () => {
-    await gradCheck((g, [x, w]) => rmsNorm(x!, w!, 1e-6), [{ shape: [2, 3, 5] }, { shape: [5] }]);
+    await gradCheck((_g, [x, w]) => rmsNorm(x!, w!, 1e-6), [{ shape: [2, 3, 5] }, { shape: [5] }]);
   });
 
   it('rotary embedding (rotate-half) with real tables', async () => {
@@ -37,14 +37,14 @@ describe('composite block gradients (float64, finite differences)', () => {
 
   it('causal attention (q, k, v)', async () => {
     await gradCheck(
-      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
+      (_g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
       [{ shape: [1, 2, 4, 3] }, { shape: [1, 2, 4, 3] }, { shape: [1, 2, 4, 2] }],
     );
   });
 
   it('causal attention with symbolic sequence', async () => {
     await gradCheck(
-      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
+      (_g, [q, k, v]) => attention(q!, k!, v!, { causal: true }),
       [
         { shape: ['b', 1, 't', 3], dims: [2, 1, 3, 3] },
         { shape: ['b', 1, 't', 3], dims: [2, 1, 3, 3] },
@@ -69,7 +69,7 @@ describe('composite block gradients (float64, finite differences)', () => {
 
   it('softmax cross-entropy with an ignored label', async () => {
     await gradCheck(
-      (g, [z, y]) => softmaxCrossEntropy(z!, y!),
+      (_g, [z, y]) => softmaxCrossEntropy(z!, y!),
       [{ shape: [4, 5] }, { shape: [4], int: true, values: [1, -100, 4, 1] }],
     );
   });
@@ -77,7 +77,7 @@ describe('composite block gradients (float64, finite differences)', () => {
   it('LM-head cross-entropy, chunked vocabulary (kept and recomputed logits)', async () => {
     for (const recompute of [false, true]) {
       await gradCheck(
-        (g, [h, w, y]) => lmHeadCrossEntropy(h!, w!, y!, { chunks: 3, recompute }),
+        (_g, [h, w, y]) => lmHeadCrossEntropy(h!, w!, y!, { chunks: 3, recompute }),
         [{ shape: [4, 3] }, { shape: [7, 3] }, { shape: [4], int: true, values: [6, 0, -100, 6] }],
       );
     }

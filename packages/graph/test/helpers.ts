@@ -1,5 +1,5 @@
 // Test helpers: a seeded RNG and a central-finite-difference gradient check run entirely through ORT.
-import { type DType, Graph, grad, Session, tensor, type Value } from '../src/index.js';
+import { type DType, Graph, grad, Session, type SessionOptions, tensor, type Value } from '../src/index.js';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
