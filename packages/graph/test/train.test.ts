@@ -57,7 +57,8 @@ it('trains a 2-layer MLP on y = sin(2 x0) * x1 below a set bound', async () => {
     );
     last = Number(outputs.loss!.data[0]);
     if (step === 0) first = last;
-    if (step === 0) expect(Array.from(nxt.W1.data as Float32Array)).toEqual(Array.from(outputs.W1_next!.data as Float32Array)); // written in place
+    if (step === 0)
+      expect(Array.from(nxt.W1.data as Float32Array)).toEqual(Array.from(outputs.W1_next!.data as Float32Array)); // written in place
     [cur, nxt] = [nxt, cur];
   }
   expect(first).toBeGreaterThan(0.5 * variance);
