@@ -43,7 +43,11 @@ async function* corpusBatches(opts: CorpusOptions, onRows: (n: number) => void) 
 
 export interface DemoSummary {
   out: string;
-  corpus: { documents: number; characters: number; bySource: Record<string, { documents: number; characters: number }> };
+  corpus: {
+    documents: number;
+    characters: number;
+    bySource: Record<string, { documents: number; characters: number }>;
+  };
   formats: { format: string; path: string; bytes: number; rows: number; writeSeconds: number }[];
   fields: { name: string; type: string }[];
   seconds: number;

@@ -1,6 +1,7 @@
 // The registry of `steel` subcommands: one file per command group, one line here per file.
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerDemo];
