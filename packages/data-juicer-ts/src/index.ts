@@ -1,2 +1,79 @@
-// Public surface of @steel/data-juicer-ts. Filled by issue #3.
-export {};
+// Public surface of @steel/data-juicer-ts.
+
+export {
+  BUILTIN_OPS,
+  createOp,
+  createRegistry,
+  defaultRegistry,
+  registerOp,
+} from './builtin.js';
+export { DocumentDeduplicator } from './dedup/document-deduplicator.js';
+export {
+  DocumentSimhashDeduplicator,
+  simhashShingles,
+} from './dedup/document-simhash-deduplicator.js';
+export {
+  combineHashes,
+  type Fp64,
+  findAllPairs,
+  fpFromDecimal,
+  fpToDecimal,
+  hammingDistance,
+  shingleHash,
+} from './dedup/simhash.js';
+export { PerplexityFilter, type PieceTokenizer, perplexity, pyRound1 } from './filters/perplexity-filter.js';
+export { RangeFilter } from './filters/range-filter.js';
+export {
+  alnumRatio,
+  averageLineLength,
+  characterRepetitionRatio,
+  maximumLineLength,
+  numWords,
+  specialCharRatio,
+  wordRepetitionRatio,
+} from './filters/text-filters.js';
+export { fixText, type NormalizationForm } from './ftfy.js';
+export { ArpaFormatError, ArpaModel } from './kenlm/arpa.js';
+export { OPENCC_MODES } from './mappers/chinese-convert.js';
+export { cleanCopyright } from './mappers/clean-copyright.js';
+export { cleanHtml, htmlToText } from './mappers/clean-html.js';
+export { expandMacros, MacroExpansionError } from './mappers/expand-macro.js';
+export { splitSentences } from './mappers/remove-repeat-sentences.js';
+export { normalizePunctuation, normalizeWhitespace, PUNCTUATION_UNICODE } from './mappers/simple-text.js';
+export {
+  Deduplicator,
+  type DedupResult,
+  type DuplicatePair,
+  Filter,
+  keepInRange,
+  Mapper,
+  Op,
+  type OpKind,
+} from './op.js';
+export {
+  COMMON_PARAMS,
+  FILTER_RANGE_PARAMS,
+  ParamError,
+  type ParamSchema,
+  type ParamSpec,
+  type ParamType,
+  type ParamValues,
+  PY_MAXSIZE,
+  validateParams,
+} from './params.js';
+export { compilePyRegex, PyRegexError, pyReplacer } from './pyregex.js';
+export { pyLen, pyStrip, splitlines } from './pystr.js';
+export { type OpDefinition, OpRegistry, type RegisteredOp } from './registry.js';
+export {
+  getField,
+  getText,
+  HASH_KEY,
+  MINHASH_KEY,
+  type Sample,
+  type SampleStats,
+  SIMHASH_KEY,
+  STATS_KEY,
+  withField,
+} from './sample.js';
+export { isSpecialChar, SPECIAL_CHARACTERS, VARIOUS_WHITESPACES } from './special-characters.js';
+export { refineWords, splitWords, stripSpecial } from './words.js';

@@ -1,0 +1,142 @@
+// SimHash fingerprints bit-exact with simhash-pybind as Data-Juicer calls it, and the block-permutation search for all
+// fingerprint pairs within a Hamming distance (seomoz simhash-cpp's find_all), without comparing all pairs.
+
+import { createHash } from 'node:crypto';
+
+/** A 64-bit fingerprint as two unsigned 32-bit halves (hi = bits 63..32). */
+export interface Fp64 {
+  hi: number;
+  lo: number;
+}
+
+/** simhash.unsigned_hash: the first 8 bytes of md5(bytes), big-endian. */
+export function shingleHash(shingle: string): Fp64 {
+  const d = createHash('md5').update(shingle, 'utf8').digest();
+  return { hi: d.readUInt32BE(0), lo: d.readUInt32BE(4) };
+}
+
+/** simhash.compute: bit i is set iff more hashes have it set than not (ties -> 0). No hashes -> 0. */
+export function combineHashes(hashes: Fp64[]): Fp64 {
+  if (hashes.length === 0) return { hi: 0, lo: 0 };
+  const counts = new Int32Array(64);
+  for (const h of hashes) {
+    for (let b = 0; b < 32; b++) {
+      counts[b] = counts[b]! + ((h.lo >>> b) & 1 ? 1 : -1);
+      counts[32 + b] = counts[32 + b]! + ((h.hi >>> b) & 1 ? 1 : -1);
+    }
+  }
+  let lo = 0;
+  let hi = 0;
+  for (let b = 0; b < 32; b++) {
+    if (counts[b]! > 0) lo |= 1 << b;
+    if (counts[32 + b]! > 0) hi |= 1 << b;
+  }
+  return { hi: hi >>> 0, lo: lo >>> 0 };
+}
+
+export function fpToDecimal(fp: Fp64): string {
+  return ((BigInt(fp.hi) << 32n) | BigInt(fp.lo)).toString();
+}
+
+export function fpFromDecimal(s: string): Fp64 {
+  const v = BigInt(s);
+  if (v < 0n || v >= 1n << 64n) throw new RangeError(`simhash ${s} is not an unsigned 64-bit integer`);
+  return { hi: Number(v >> 32n), lo: Number(v & 0xffffffffn) };
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+export function hammingDistance(a: Fp64, b: Fp64): number {
+  return popcount32((a.hi ^ b.hi) >>> 0) + popcount32((a.lo ^ b.lo) >>> 0);
+}
+
+/** Masks (hi, lo) of block i of B over bits [i*64/B, (i+1)*64/B), bit 0 being the least significant. */
+function blockMask(i: number, numBlocks: number): Fp64 {
+  const start = Math.floor((i * 64) / numBlocks);
+  const end = Math.floor(((i + 1) * 64) / numBlocks);
+  let hi = 0;
+  let lo = 0;
+  for (let b = start; b < end; b++) {
+    if (b < 32) lo |= 1 << b;
+    else hi |= 1 << (b - 32);
+  }
+  return { hi: hi >>> 0, lo: lo >>> 0 };
+}
+
+function combinations(n: number, k: number): number[][] {
+  const out: number[][] = [];
+  const cur: number[] = [];
+  const rec = (start: number) => {
+    if (cur.length === k) {
+      out.push([...cur]);
+      return;
+    }
+    for (let i = start; i < n; i++) {
+      cur.push(i);
+      rec(i + 1);
+      cur.pop();
+    }
+  };
+  rec(0);
+  return out;
+}
+
+/**
+ * Every unordered pair (by index into `fps`, which must hold distinct values) within `maxDistance` bits. By pigeonhole,
+ * two fingerprints that differ in at most k bits agree exactly on at least B-k of the B blocks, so grouping by each
+ * choice of B-k blocks and comparing only inside groups finds every pair.
+ */
+export function findAllPairs(fps: Fp64[], numBlocks: number, maxDistance: number): Array<[number, number]> {
+  if (!(maxDistance < numBlocks))
+    throw new RangeError(`hamming_distance (${maxDistance}) must be smaller than num_blocks (${numBlocks})`);
+  const masks = Array.from({ length: numBlocks }, (_, i) => blockMask(i, numBlocks));
+  const seen = new Set<number>();
+  const pairs: Array<[number, number]> = [];
+  const n = fps.length;
+  for (const choice of combinations(numBlocks, numBlocks - maxDistance)) {
+    let mh = 0;
+    let ml = 0;
+    for (const c of choice) {
+      mh |= masks[c]!.hi;
+      ml |= masks[c]!.lo;
+    }
+    mh >>>= 0;
+    ml >>>= 0;
+    const groups = new Map<number, Map<number, number[]>>();
+    for (let i = 0; i < n; i++) {
+      const f = fps[i]!;
+      const kh = (f.hi & mh) >>> 0;
+      const kl = (f.lo & ml) >>> 0;
+      let inner = groups.get(kh);
+      if (!inner) {
+        inner = new Map();
+        groups.set(kh, inner);
+      }
+      const g = inner.get(kl);
+      if (g) g.push(i);
+      else inner.set(kl, [i]);
+    }
+    for (const inner of groups.values()) {
+      for (const g of inner.values()) {
+        if (g.length < 2) continue;
+        for (let a = 0; a < g.length; a++) {
+          for (let b = a + 1; b < g.length; b++) {
+            const i = g[a]!;
+            const j = g[b]!;
+            if (hammingDistance(fps[i]!, fps[j]!) > maxDistance) continue;
+            const key = i * n + j;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            pairs.push([i, j]);
+          }
+        }
+      }
+    }
+  }
+  return pairs;
+}
