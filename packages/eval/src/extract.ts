@@ -34,8 +34,8 @@ export const CHINESE_RULES: readonly Rule[] = [
   { name: 'X符合题意', re: new RegExp(`${X}(?:选?项)?是?符合题意`) },
   { name: '答案选项：X', re: new RegExp(`答案选项：? ?${X}`) },
   { name: '答案为…X', re: new RegExp(`答案(?:选项)?为(?:.*?)${X}`, 's') },
-  { name: 'X…当选', re: new RegExp(`${X}(.*?)当选`, 's'), last: true },
-  { name: 'X…正确', re: new RegExp(`${X}(.*?)正确`, 's'), last: true },
+  { name: 'X…当选', re: new RegExp(`${X}(?:.*?)当选`, 's'), last: true },
+  { name: 'X…正确', re: new RegExp(`${X}(?:.*?)正确`, 's'), last: true },
   { name: '是X', re: new RegExp(`[^不]是：? ?${X}`) },
 ];
 
@@ -51,13 +51,13 @@ export const ENGLISH_RULES: readonly Rule[] = [
 
 function searchLast(re: RegExp, text: string): string | null {
   let m: RegExpExecArray | null = re.exec(text);
-  if (!m) return null;
-  // The letter is group 1; the lazy middle (group 2) may hold a later candidate: search again inside it.
-  for (;;) {
-    const inner: RegExpExecArray | null = m[2] !== undefined ? re.exec(m[2]) : null;
-    if (!inner) return m[1]!;
-    m = inner;
+  let letter: string | null = null;
+  // As CMMLU's script: search again in the match minus its first character, so the last candidate wins.
+  while (m) {
+    letter = m[1]!;
+    m = re.exec(m[0].slice(1));
   }
+  return letter;
 }
 
 export interface ExtractOptions {
@@ -69,7 +69,9 @@ export interface ExtractOptions {
 export function extractChoice(benchmark: BenchmarkName, response: string, opts: ExtractOptions = {}): Extraction {
   const text = response.trim();
   const english = benchmark === 'mmlu';
-  const lead = /^[(（[【]?\s*([ABCD])(?:$|[^A-Za-z])/.exec(text);
+  // Chinese: the first character (after an optional bracket). English: a letter alone or followed by . ) : , only,
+  // so the article in "A group is…" is not an answer.
+  const lead = (english ? /^\(?([ABCD])(?:$|[.):,])/ : /^[(（[【]?\s*([ABCD])(?:$|[^A-Za-z])/).exec(text);
   if (!english && lead) return { letter: lead[1] as ChoiceLetter, rule: 'leading letter' };
   for (const rule of english ? ENGLISH_RULES : CHINESE_RULES) {
     const letter = rule.last ? searchLast(rule.re, text) : (rule.re.exec(text)?.[1] ?? null);

@@ -73,6 +73,12 @@ function int64(values: number[], dims: number[]): ort.Tensor {
   );
 }
 
+function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
 function sameStart(ids: readonly number[], prefix: readonly number[]): boolean {
   if (prefix.length > ids.length) return false;
   for (let i = 0; i < prefix.length; i++) if (ids[i] !== prefix[i]) return false;
@@ -294,9 +300,10 @@ export class OnnxCausalLm implements ChoiceScorer, Generator {
       }
       let prefix: number[] = [];
       if (req.sharedPrefix && req.prompt.startsWith(req.sharedPrefix)) {
+        // The prefix's own tokens can differ from the prompt's at the boundary (e.g. "\n\n" merges differently when
+        // text follows), so share the longest common run of ids; keep at least one suffix token for the logits.
         const p = await this.tokenizer.encode(req.sharedPrefix);
-        // Keep at least one suffix token so the last position's logits come from the batched forward.
-        if (sameStart(ids, p)) prefix = p.slice(0, Math.min(p.length, ids.length - 1));
+        prefix = p.slice(0, Math.min(commonPrefixLength(ids, p), ids.length - 1));
       }
       prepared.push({ ids, next, prefix });
     }
