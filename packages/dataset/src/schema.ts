@@ -8,6 +8,7 @@
 // - a field that is sometimes absent gets `steel.null = "absent"` (null = key absent, writers omit it); a field
 //   that is both sometimes absent and sometimes explicitly null becomes a JSON-text field, so both survive.
 // - `{}` (an object that never has keys) becomes a JSON-text field (Parquet cannot store an empty group).
+// - a string with a lone UTF-16 surrogate (possible in JSON via escapes, impossible in UTF-8) makes its field JSON text.
 import {
   Bool,
   type DataType,
@@ -110,7 +111,8 @@ function kindOf(v: unknown): Kind {
     case 'bigint':
       return 'int';
     case 'string':
-      return 'str';
+      // A lone surrogate (legal in JSON text via \ud83d escapes) has no UTF-8 form: keep such a field as JSON text.
+      return (v as unknown as { isWellFormed(): boolean }).isWellFormed() ? 'str' : 'json';
     case 'object':
       if (v === null) return 'null';
       if (Array.isArray(v)) return 'list';

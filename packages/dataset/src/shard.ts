@@ -65,7 +65,7 @@ export async function splitIntoShards(
   checkShard(0, count);
   await mkdir(outDir, { recursive: true });
   const ext = opts.extension ?? 'parquet';
-  const width = String(count - 1).length;
+  const width = String(count).length;
   const name =
     opts.name ??
     ((i: number, n: number) => `part-${String(i).padStart(width, '0')}-of-${String(n).padStart(width, '0')}.${ext}`);

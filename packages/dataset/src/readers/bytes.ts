@@ -59,7 +59,7 @@ export async function* splitLines(chunks: AsyncIterable<Buffer>, maxLineBytes: n
   let first = true;
   const finish = (tail: Buffer): RawLine => {
     line++;
-    if (tooLong) {
+    if (tooLong || pendingBytes + tail.length > maxLineBytes) {
       tooLong = false;
       pending = [];
       pendingBytes = 0;
@@ -188,7 +188,12 @@ export async function* splitJsonArray(
 
   function takeElement(tail: Buffer): RawElement {
     index++;
-    const bytes = tooLong ? undefined : parts.length ? Buffer.concat([...parts, tail]) : Buffer.from(tail);
+    const bytes =
+      tooLong || partBytes + tail.length > maxElementBytes
+        ? undefined
+        : parts.length
+          ? Buffer.concat([...parts, tail])
+          : Buffer.from(tail);
     parts = [];
     partBytes = 0;
     tooLong = false;

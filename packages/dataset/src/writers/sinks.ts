@@ -49,7 +49,7 @@ export function jsonlSink(path: string, gzip: boolean): BatchSink {
       const rows = recordsFromBatch(batch);
       const exact = hasJsonFields(batch.schema.fields);
       let text = '';
-      for (const row of rows) text += `${exact ? stringifyJson(row) : fastStringify(row)}\n`;
+      for (const row of rows) text += `${exact ? exactStringify(row) : fastStringify(row)}\n`;
       await backpressure(head, head.write(text), () => error);
     },
     async close() {
@@ -59,6 +59,21 @@ export function jsonlSink(path: string, gzip: boolean): BatchSink {
     },
   };
 }
+
+/**
+ * Rows with values parsed from JSON-text fields may hold a RawJson (an integer beyond Int64), which JSON.stringify
+ * would quote; such a literal always shows up as a run of 16+ digits, so only those lines take the slow path.
+ */
+function exactStringify(row: Record<string, unknown>): string {
+  try {
+    const s = JSON.stringify(row);
+    return LONG_DIGITS.test(s) ? stringifyJson(row) : s;
+  } catch {
+    return stringifyJson(row);
+  }
+}
+
+const LONG_DIGITS = /\d{16}/;
 
 /** JSON.stringify is several times faster; it throws on bigint, then we take the exact serializer. */
 function fastStringify(row: Record<string, unknown>): string {
