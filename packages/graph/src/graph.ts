@@ -96,6 +96,7 @@ export class Graph {
   private readonly constCache = new Map<string, Value>();
   private readonly shapeCache = new Map<number, Value>();
   private readonly paramNames = new Set<string>();
+  private readonly byName = new Map<string, Value>();
 
   constructor(readonly name = 'steel_graph') {}
 
@@ -119,7 +120,14 @@ export class Graph {
   }
 
   private newValue(name: string, dtype: DType, shape: readonly Dim[]): Value {
-    return new Value(this, name, dtype, Object.freeze([...shape]), this.counter++);
+    const v = new Value(this, name, dtype, Object.freeze([...shape]), this.counter++);
+    this.byName.set(name, v);
+    return v;
+  }
+
+  /** The value with this tensor name (inputs, params, constants, node outputs). */
+  value(name: string): Value | undefined {
+    return this.byName.get(name);
   }
 
   private checkShape(shape: readonly Dim[], what: string): void {

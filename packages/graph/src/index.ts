@@ -52,3 +52,4 @@ export {
   tensor,
 } from './session.js';
 export { type Dim, GraphError, type Shape } from './shape.js';
+export { evalDim, type GraphStats, graphStats } from './stats.js';
