@@ -15,6 +15,11 @@ async function expected(prompt: string, continuationIds: number[]): Promise<numb
   return continuationIds.map((id) => lp[id]!);
 }
 
+function expectClose(got: readonly number[], want: readonly number[]): void {
+  expect(got).toHaveLength(want.length);
+  for (const [i, x] of got.entries()) expect(x).toBeCloseTo(want[i]!, 4);
+}
+
 const LETTERS = ['A', 'B', 'C', 'D'];
 const LETTER_IDS = [65, 66, 67, 68]; // byte-level tokens of the bare letters
 const SPACE_LETTER_IDS = [256, 257, 258, 259]; // the merged "ĠA".."ĠD" tokens
@@ -40,7 +45,7 @@ describe('OnnxCausalLm on a tiny exported decoder', () => {
   it('scores the letters as a full recompute in plain JS does (single prompt, no shared prefix)', async () => {
     const [got] = await lm.scoreChoices([{ prompt: prompts[0]! }], LETTERS);
     const want = await expected(prompts[0]!, LETTER_IDS);
-    got!.logProbs.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 4));
+    expectClose(got!.logProbs, want);
     expect(got!.promptTokens).toBe((await tokenizer.encode(prompts[0]!)).length);
   });
 
@@ -51,7 +56,7 @@ describe('OnnxCausalLm on a tiny exported decoder', () => {
     );
     for (const [i, p] of prompts.entries()) {
       const want = await expected(p, LETTER_IDS);
-      got[i]!.logProbs.forEach((x, j) => expect(x).toBeCloseTo(want[j]!, 4));
+      expectClose(got[i]!.logProbs, want);
     }
     const reusesBefore = lm.stats.prefixReuses;
     await lm.scoreChoices([{ prompt: prompts[1]!, sharedPrefix: prefix }], LETTERS);
@@ -62,7 +67,7 @@ describe('OnnxCausalLm on a tiny exported decoder', () => {
     const prompt = 'The following are multiple choice questions.\n\n1+1=\nA. 1\nB. 2\nC. 3\nD. 4\nAnswer:';
     const [got] = await lm.scoreChoices([{ prompt }], [' A', ' B', ' C', ' D']);
     const want = await expected(prompt, SPACE_LETTER_IDS);
-    got!.logProbs.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 4));
+    expectClose(got!.logProbs, want);
   });
 
   it('handles prompts longer than a batch through chunked prefill', async () => {
@@ -73,7 +78,7 @@ describe('OnnxCausalLm on a tiny exported decoder', () => {
     );
     for (const [i, p] of prompts.entries()) {
       const want = await expected(p, LETTER_IDS);
-      got[i]!.logProbs.forEach((x, j) => expect(x).toBeCloseTo(want[j]!, 4));
+      expectClose(got[i]!.logProbs, want);
     }
     await small.release();
   });
