@@ -12,11 +12,28 @@ describe('chinese_convert_mapper', () => {
     expect(mapText('chinese_convert_mapper', '鼠标', { mode: 's2tw' })).toBe('鼠標');
   });
   it('every mode of the spec builds', () => {
-    for (const mode of ['s2t', 't2s', 's2tw', 'tw2s', 's2hk', 'hk2s', 's2twp', 'tw2sp', 't2tw', 'tw2t', 'hk2t', 't2hk', 't2jp', 'jp2t'])
+    for (const mode of [
+      's2t',
+      't2s',
+      's2tw',
+      'tw2s',
+      's2hk',
+      'hk2s',
+      's2twp',
+      'tw2sp',
+      't2tw',
+      'tw2t',
+      'hk2t',
+      't2hk',
+      't2jp',
+      'jp2t',
+    ])
       expect(typeof mapText('chinese_convert_mapper', '中文', { mode })).toBe('string');
   });
   it('bad params', () => {
-    expect(() => createOp('chinese_convert_mapper', { mode: 's2x' })).toThrow('chinese_convert_mapper.mode: must be one of');
+    expect(() => createOp('chinese_convert_mapper', { mode: 's2x' })).toThrow(
+      'chinese_convert_mapper.mode: must be one of',
+    );
     expect(() => createOp('chinese_convert_mapper', { mode: 1 })).toThrow('expected a string, got 1 (number)');
   });
 });
@@ -26,7 +43,9 @@ describe('clean_email_mapper', () => {
     expect(mapText('clean_email_mapper', 'contact John@Example.COM now')).toBe('contact John@Example.COM now');
     expect(mapText('clean_email_mapper', 'x@y.z')).toBe('');
     expect(mapText('clean_email_mapper', 'a.b+c@mail.co.uk!')).toBe('!');
-    expect(mapText('clean_email_mapper', 'see @46hqb12chd.ckdhnfes.comd.dasd.asd.dc')).toBe('see @46hqb12chd.ckdhnfes.comd.dasd.asd.dc');
+    expect(mapText('clean_email_mapper', 'see @46hqb12chd.ckdhnfes.comd.dasd.asd.dc')).toBe(
+      'see @46hqb12chd.ckdhnfes.comd.dasd.asd.dc',
+    );
     expect(mapText('clean_email_mapper', 'me: a@46hqb12chd.ckdhnfes.comd.dasd.asd.dc end')).toBe('me:  end');
     // the local part is ASCII-only: the match starts after è
     expect(mapText('clean_email_mapper', 'nièrdash@host.x')).toBe('niè');
@@ -37,8 +56,12 @@ describe('clean_email_mapper', () => {
     );
   });
   it('bad params', () => {
-    expect(() => createOp('clean_email_mapper', { repl: null })).toThrow('clean_email_mapper.repl: expected a string, got null');
-    expect(() => createOp('clean_email_mapper', { pattern: '[a-' })).toThrow(/unterminated character set|cannot compile/);
+    expect(() => createOp('clean_email_mapper', { repl: null })).toThrow(
+      'clean_email_mapper.repl: expected a string, got null',
+    );
+    expect(() => createOp('clean_email_mapper', { pattern: '[a-' })).toThrow(
+      /unterminated character set|cannot compile/,
+    );
   });
 });
 
@@ -48,7 +71,9 @@ describe('clean_ip_mapper', () => {
     expect(mapText('clean_ip_mapper', '999.1.1.1')).toBe('9');
     expect(mapText('clean_ip_mapper', '256.1.1.1')).toBe('2');
     expect(mapText('clean_ip_mapper', 'v1.2.3.4')).toBe('v');
-    expect(mapText('clean_ip_mapper', 'ftp://example.com/188.46.244.216my-page.html')).toBe('ftp://example.com/my-page.html');
+    expect(mapText('clean_ip_mapper', 'ftp://example.com/188.46.244.216my-page.html')).toBe(
+      'ftp://example.com/my-page.html',
+    );
     expect(mapText('clean_ip_mapper', 'ft174.1421.237.246my')).toBe('ft174.1421.237.246my');
   });
   it('IPv6 only in the full 8-group form', () => {
@@ -76,7 +101,9 @@ describe('clean_links_mapper', () => {
     expect(mapText('clean_links_mapper', 'HTTPS://EXAMPLE.ORG/X.')).toBe('.');
   });
   it('bad params', () => {
-    expect(() => createOp('clean_links_mapper', { repl: 3 })).toThrow('clean_links_mapper.repl: expected a string, got 3');
+    expect(() => createOp('clean_links_mapper', { repl: 3 })).toThrow(
+      'clean_links_mapper.repl: expected a string, got 3',
+    );
   });
 });
 
@@ -95,18 +122,28 @@ describe('clean_html_mapper', () => {
     expect(mapText('clean_html_mapper', '<script>var x = 1;</script><!-- gone -->t')).toBe('var x = 1;t');
   });
   it('bad params', () => {
-    expect(() => createOp('clean_html_mapper', { x: 1 })).toThrow('clean_html_mapper: unknown parameter "x". Valid parameters: text_key,');
+    expect(() => createOp('clean_html_mapper', { x: 1 })).toThrow(
+      'clean_html_mapper: unknown parameter "x". Valid parameters: text_key,',
+    );
   });
 });
 
 describe('clean_copyright_mapper', () => {
   it('spec edge cases', () => {
-    expect(mapText('clean_copyright_mapper', '这是一段 /* 多行注释\n注释内容copyright */ 的文本')).toBe('这是一段  的文本');
+    expect(mapText('clean_copyright_mapper', '这是一段 /* 多行注释\n注释内容copyright */ 的文本')).toBe(
+      '这是一段  的文本',
+    );
     expect(mapText('clean_copyright_mapper', '#标题\n正文')).toBe('正文');
     expect(mapText('clean_copyright_mapper', '--if start with\n--comment\n#hash')).toBe('');
-    expect(mapText('clean_copyright_mapper', 'a /* Copyright x */ b /* copyright y */ c')).toBe('a  b /* copyright y */ c');
-    expect(mapText('clean_copyright_mapper', '// header\n/* no rights here */\ncode')).toBe('// header\n/* no rights here */\ncode');
-    expect(mapText('clean_copyright_mapper', '#!/bin/sh\n\n// x\necho hi\n# not leading')).toBe('echo hi\n# not leading');
+    expect(mapText('clean_copyright_mapper', 'a /* Copyright x */ b /* copyright y */ c')).toBe(
+      'a  b /* copyright y */ c',
+    );
+    expect(mapText('clean_copyright_mapper', '// header\n/* no rights here */\ncode')).toBe(
+      '// header\n/* no rights here */\ncode',
+    );
+    expect(mapText('clean_copyright_mapper', '#!/bin/sh\n\n// x\necho hi\n# not leading')).toBe(
+      'echo hi\n# not leading',
+    );
   });
   it('bad params', () => {
     expect(() => createOp('clean_copyright_mapper', { copyright: true })).toThrow('unknown parameter "copyright"');
@@ -121,13 +158,15 @@ describe('expand_macro_mapper', () => {
     );
   });
   it('spec test: the definition line is rewritten too', () => {
-    expect(
-      mapText('expand_macro_mapper', '\\newcommand{\\theHalgorithm}{\\arabic{algorithm}}\n\\theHalgorithm.'),
-    ).toBe('\\newcommand{\\arabic{algorithm}}{\\arabic{algorithm}}\n\\arabic{algorithm}.');
+    expect(mapText('expand_macro_mapper', '\\newcommand{\\theHalgorithm}{\\arabic{algorithm}}\n\\theHalgorithm.')).toBe(
+      '\\newcommand{\\arabic{algorithm}}{\\arabic{algorithm}}\n\\arabic{algorithm}.',
+    );
   });
   it('\\def form, later definitions win, lines ending in % are not definitions', () => {
     // \x -> two everywhere it is followed by a non-alphanumeric, definition lines included
-    expect(mapText('expand_macro_mapper', '\\def\\x{one}\n\\def\\x{two}\n\\x.')).toBe('\\deftwo{one}\n\\deftwo{two}\ntwo.');
+    expect(mapText('expand_macro_mapper', '\\def\\x{one}\n\\def\\x{two}\n\\x.')).toBe(
+      '\\deftwo{one}\n\\deftwo{two}\ntwo.',
+    );
     expect(mapText('expand_macro_mapper', '\\newcommand{\\y}{why}%\n\\y.')).toBe('\\newcommand{\\y}{why}%\n\\y.');
   });
   it('a non-ASCII value fails like Data-Juicer ("bad escape")', () => {
@@ -203,7 +242,9 @@ describe('remove_repeat_sentences_mapper', () => {
     expect(mapText('remove_repeat_sentences_mapper', 'Yes... no')).toBe('Yes... no');
   });
   it('lowercase option and min length', () => {
-    expect(mapText('remove_repeat_sentences_mapper', 'Hello there. hello there.', { lowercase: true })).toBe('Hello there.');
+    expect(mapText('remove_repeat_sentences_mapper', 'Hello there. hello there.', { lowercase: true })).toBe(
+      'Hello there.',
+    );
     expect(mapText('remove_repeat_sentences_mapper', 'ab. ab.', { min_repeat_sentence_length: 3 })).toBe('ab. ab.');
   });
   it('bad params', () => {

@@ -114,7 +114,13 @@ describe('op registry and parameter validation', () => {
     expect(() => r.create('shout_mapper', { times: -1 })).toThrow('shout_mapper.times: must be >= 0, got -1');
     expect(() => r.create('shout_mapper', { tims: 1 })).toThrow('Valid parameters: times, text_key');
     expect(() =>
-      r.register({ name: 'shout_mapper', kind: 'mapper', description: '', params: {}, create: (p) => new Shout('x', p) }),
+      r.register({
+        name: 'shout_mapper',
+        kind: 'mapper',
+        description: '',
+        params: {},
+        create: (p) => new Shout('x', p),
+      }),
     ).toThrow('already registered');
     expect(defaultRegistry.has('shout_mapper')).toBe(false);
     registerOp(

@@ -5,16 +5,15 @@ import { ParamError, type ParamValues } from '../params.js';
 import { splitlines } from '../pystr.js';
 import type { OpDefinition } from '../registry.js';
 
-/** Python's round(x, 1): correctly rounded, ties to even. */
+/** Python's round(x, 1): rounds the exact binary value; exact ties (only x = odd/4 at one decimal) go to even. */
 export function pyRound1(x: number): number {
-  const scaled = x * 10;
-  const r = Math.round(scaled);
-  // Math.round rounds .5 up; Python rounds an exact tie to even.
-  if (Math.abs(scaled - Math.trunc(scaled)) === 0.5 && scaled / 10 === x) {
-    const down = Math.floor(scaled);
+  if (!Number.isFinite(x)) return x;
+  if (Number.isInteger(x * 4) && !Number.isInteger(x * 2)) {
+    const down = Math.floor(x * 10);
     return (down % 2 === 0 ? down : down + 1) / 10;
   }
-  return r / 10;
+  // toFixed rounds the exact binary value to nearest (its tie rule never applies here).
+  return Number(x.toFixed(1));
 }
 
 /** Split text into the units the language model scores; the SentencePiece step is pluggable. */
