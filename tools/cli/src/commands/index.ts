@@ -1,7 +1,8 @@
 // The registry of `steel` subcommands: one file per command group, one line here per file.
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo];
+export const commands: RegisterCommand[] = [registerDemo, registerEval];
