@@ -42,7 +42,7 @@ export async function writeAtomically<T>(
 ): Promise<T> {
   const existing = await stat(output).catch(() => undefined);
   if (existing?.isDirectory()) throw new Error(`output is a folder: ${output}`);
-  if (existing && !overwrite) throw new Error(`output exists: ${output} (pass overwrite to replace it)`);
+  if (existing && !overwrite) throw new Error(`output exists: ${output} (use overwrite / --overwrite to replace it)`);
   await mkdir(dirname(output) || '.', { recursive: true });
   const tmp = tempPathFor(output);
   const extras: string[] = [];

@@ -4,10 +4,10 @@ import { stat } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import { ErrorReport } from './errors.js';
 import { type Compression, type DatasetFormat, detectFormat, listDatasetFiles } from './format.js';
-import { readArrow, readParquet } from './readers/columnar.js';
+import { type ColumnarContext, readArrow, readParquet } from './readers/columnar.js';
 import { DEFAULT_BATCH_ROWS, DEFAULT_MAX_RECORD_BYTES, type ReadOptions } from './readers/options.js';
 import { RecordBatcher } from './readers/records.js';
-import { readCsv, readJson, readJsonLines } from './readers/text.js';
+import { readCsv, readJson, readJsonLines, type TextContext } from './readers/text.js';
 import { SchemaInferrer } from './schema.js';
 
 export type { ReadOptions } from './readers/options.js';
@@ -43,25 +43,40 @@ export async function* readDataset(input: string | string[], opts: ReadOptions =
       makeBatcher,
       signal: opts.signal,
     };
-    switch (format) {
-      case 'jsonl':
-        yield* readJsonLines(file, compression, textCtx);
-        break;
-      case 'json':
-        yield* readJson(file, compression, textCtx);
-        break;
-      case 'csv':
-        yield* readCsv(file, compression, textCtx);
-        break;
-      case 'parquet':
-        yield* readParquet(file, colCtx);
-        break;
-      case 'arrow':
-        yield* readArrow(file, colCtx);
-        break;
-      default:
-        throw new Error(`unknown format "${format as string}"`);
+    try {
+      yield* readFile(file, format, compression, textCtx, colCtx);
+    } catch (err) {
+      if ((err as Error)?.name === 'AbortError' || !(err instanceof Error) || err.message.includes(file)) throw err;
+      throw new Error(`${file}: ${err.message}`, { cause: err });
     }
+  }
+}
+
+async function* readFile(
+  file: string,
+  format: DatasetFormat,
+  compression: Compression,
+  textCtx: TextContext,
+  colCtx: ColumnarContext,
+): AsyncGenerator<RecordBatch> {
+  switch (format) {
+    case 'jsonl':
+      yield* readJsonLines(file, compression, textCtx);
+      break;
+    case 'json':
+      yield* readJson(file, compression, textCtx);
+      break;
+    case 'csv':
+      yield* readCsv(file, compression, textCtx);
+      break;
+    case 'parquet':
+      yield* readParquet(file, colCtx);
+      break;
+    case 'arrow':
+      yield* readArrow(file, colCtx);
+      break;
+    default:
+      throw new Error(`unknown format "${format as string}"`);
   }
 }
 

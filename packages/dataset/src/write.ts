@@ -51,7 +51,12 @@ export async function writeDataset(
   output: string,
   opts: WriteOptions = {},
 ): Promise<WriteSummary> {
-  const detected = opts.format ? undefined : detectFormat(output);
+  let detected: ReturnType<typeof detectFormat> | undefined;
+  try {
+    detected = detectFormat(output);
+  } catch (err) {
+    if (!opts.format) throw err;
+  }
   const format = opts.format ?? detected!.format;
   const compression = opts.compression ?? (detected?.compression === 'gzip' ? 'gzip' : undefined);
   const rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;

@@ -1,8 +1,9 @@
 // The registry of `steel` subcommands: one file per command group, one line here per file.
 import type { Command } from 'commander';
+import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerEval];
+export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval];
