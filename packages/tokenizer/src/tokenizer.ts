@@ -1,0 +1,252 @@
+// QwenTokenizer: one API over two engines (native HF Rust, pure-JS xenova) with identical ids.
+import { TokenBytes } from './byte-level.js';
+import { ChatTemplate, type ChatTemplateOptions } from './chat-template.js';
+import { checkIds, type DecodeOptions, describe, idsToBytes, StreamDecoder } from './decode.js';
+import type { EncodeEngine, EngineName } from './engines/engine.js';
+import { JsEngine } from './engines/js.js';
+import { NativeEngine } from './engines/native.js';
+import { TokenizerError } from './errors.js';
+import { loadPathSource, loadVariantSource, type TokenizerSource } from './tokenizer-json.js';
+import { isVariantName, VARIANT_NAMES, type VariantName } from './variants.js';
+
+export interface LoadTokenizerOptions {
+  /** Built-in vocabulary variant. Default 'qwen1.5' (Steel). Ignored when `path` is given. */
+  variant?: VariantName;
+  /** 'native' (HF Rust binding, default) or 'js' (@xenova/transformers, portable). */
+  engine?: EngineName;
+  /** A tokenizer.json file, or a folder with tokenizer.json or vocab.json + merges.txt + tokenizer_config.json. */
+  path?: string;
+}
+
+export interface EncodeOptions {
+  /**
+   * false (default): special-token strings such as `<|im_end|>` inside the text are plain text.
+   * true: they become their control ids, as HF `encode` does.
+   */
+  allowSpecial?: boolean;
+}
+
+export interface EncodingWithOffsets {
+  ids: number[];
+  /** Per token, [start, end) in UTF-16 code units of the input string (HF's alignment, as JS string indices). */
+  offsets: Array<[number, number]>;
+}
+
+const ENGINE_NAMES: readonly EngineName[] = ['native', 'js'];
+
+/** Replaces lone surrogates by U+FFFD, as the UTF-8 conversion into either engine would. */
+export function toWellFormed(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: surrogate ranges, not control characters
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+function checkText(text: unknown, where: string): asserts text is string {
+  if (typeof text !== 'string') throw new TokenizerError(`${where}: text must be a string, got ${describe(text)}`);
+}
+
+function checkEncodeOptions(opts: unknown, where: string): boolean {
+  if (opts === undefined) return false;
+  if (typeof opts !== 'object' || opts === null) {
+    throw new TokenizerError(`${where}: options must be an object like {allowSpecial: true}, got ${describe(opts)}`);
+  }
+  const allow = (opts as EncodeOptions).allowSpecial;
+  if (allow !== undefined && typeof allow !== 'boolean') {
+    throw new TokenizerError(`${where}: allowSpecial must be a boolean, got ${describe(allow)}`);
+  }
+  return allow ?? false;
+}
+
+/** code-point index -> UTF-16 index, for the [0, cpCount] boundaries of `text`. */
+function codePointToUtf16(text: string): Int32Array {
+  const map = new Int32Array(text.length + 1);
+  let cp = 0;
+  for (let i = 0; i < text.length; i++) {
+    map[cp++] = i;
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) i++;
+  }
+  map[cp] = text.length;
+  return map.subarray(0, cp + 1);
+}
+
+export class QwenTokenizer {
+  readonly variant: VariantName | 'custom';
+  /** Where the vocabulary came from (file path). */
+  readonly origin: string;
+  /** Number of token ids (vocabulary + added tokens), e.g. 151,646 for qwen1.5. */
+  readonly vocabSize: number;
+  /** Added tokens by content, e.g. {'<|im_end|>': 151645}. */
+  readonly addedTokens: Readonly<Record<string, number>>;
+  readonly eosToken: string | null;
+  readonly padToken: string | null;
+  private readonly bytes: TokenBytes;
+  private readonly chat: ChatTemplate;
+  private readonly tokenIds: Map<string, number>;
+
+  private constructor(
+    private readonly engineImpl: EncodeEngine,
+    source: TokenizerSource,
+  ) {
+    this.variant = source.variant;
+    this.origin = source.origin;
+    this.bytes = new TokenBytes(source.json);
+    this.vocabSize = this.bytes.size;
+    this.addedTokens = Object.fromEntries(source.json.added_tokens.map((t) => [t.content, t.id]));
+    const tokenName = (v: unknown) =>
+      typeof v === 'string' ? v : typeof v === 'object' && v && 'content' in v ? String(v.content) : null;
+    this.eosToken = tokenName(source.config.eos_token);
+    this.padToken = tokenName(source.config.pad_token);
+    this.chat = new ChatTemplate(source.chatTemplate, {
+      bos_token: tokenName(source.config.bos_token),
+      eos_token: this.eosToken,
+      pad_token: this.padToken,
+    });
+    this.tokenIds = new Map(Object.entries(source.json.model.vocab));
+    for (const t of source.json.added_tokens) this.tokenIds.set(t.content, t.id);
+  }
+
+  /** @internal use loadTokenizer */
+  static async create(options: LoadTokenizerOptions = {}): Promise<QwenTokenizer> {
+    if (typeof options !== 'object' || options === null) {
+      throw new TokenizerError(`loadTokenizer: options must be an object, got ${describe(options)}`);
+    }
+    const { variant = 'qwen1.5', engine = 'native', path } = options;
+    if (!isVariantName(variant)) {
+      throw new TokenizerError(
+        `unknown tokenizer variant ${describe(variant)}; use one of ${VARIANT_NAMES.join(', ')}`,
+      );
+    }
+    if (!ENGINE_NAMES.includes(engine)) {
+      throw new TokenizerError(`unknown tokenizer engine ${describe(engine)}; use one of ${ENGINE_NAMES.join(', ')}`);
+    }
+    if (path !== undefined && (typeof path !== 'string' || path === '')) {
+      throw new TokenizerError(`tokenizer path must be a non-empty string, got ${describe(path)}`);
+    }
+    const source = path !== undefined ? loadPathSource(path) : loadVariantSource(variant);
+    const impl = engine === 'native' ? new NativeEngine(source.json) : await JsEngine.create(source.json);
+    return new QwenTokenizer(impl, source);
+  }
+
+  get engine(): EngineName {
+    return this.engineImpl.name;
+  }
+
+  /** Token ids of one text. No BOS/EOS is added (Qwen has none). */
+  async encode(text: string, options?: EncodeOptions): Promise<number[]> {
+    checkText(text, 'encode');
+    const allow = checkEncodeOptions(options, 'encode');
+    return this.engineImpl.encode(toWellFormed(text), allow);
+  }
+
+  /** Token ids of many texts; the native engine encodes them in parallel (RAYON_NUM_THREADS threads). */
+  async encodeBatch(texts: string[], options?: EncodeOptions): Promise<number[][]> {
+    if (!Array.isArray(texts)) {
+      throw new TokenizerError(`encodeBatch: texts must be an array of strings, got ${describe(texts)}`);
+    }
+    texts.forEach((t, i) => {
+      checkText(t, `encodeBatch: texts[${i}]`);
+    });
+    const allow = checkEncodeOptions(options, 'encodeBatch');
+    return this.engineImpl.encodeBatch(texts.map(toWellFormed), allow);
+  }
+
+  /**
+   * Ids with offsets into `text` (UTF-16 indices). Native: HF's offsets. JS engine: computed from the token bytes
+   * over NFC(text) — equal to HF's whenever the text is already NFC; otherwise they index NFC(text).
+   */
+  async encodeWithOffsets(text: string, options?: EncodeOptions): Promise<EncodingWithOffsets> {
+    checkText(text, 'encodeWithOffsets');
+    const allow = checkEncodeOptions(options, 'encodeWithOffsets');
+    const clean = toWellFormed(text);
+    if (this.engineImpl.encodeWithOffsets) {
+      const { ids, offsets } = await this.engineImpl.encodeWithOffsets(clean, allow);
+      const map = codePointToUtf16(clean);
+      const last = map.length - 1;
+      return {
+        ids,
+        offsets: offsets.map(([s, e]) => [map[Math.min(s, last)]!, map[Math.min(e, last)]!] as [number, number]),
+      };
+    }
+    const ids = await this.engineImpl.encode(clean, allow);
+    const nfc = clean.normalize('NFC');
+    // byte index -> code-point index over NFC(text)
+    const byteToCp: number[] = [];
+    let cp = 0;
+    for (const ch of nfc) {
+      const c = ch.codePointAt(0)!;
+      const len = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      for (let k = 0; k < len; k++) byteToCp.push(cp);
+      cp++;
+    }
+    const map = codePointToUtf16(nfc);
+    let b = 0;
+    const offsets = ids.map((id) => {
+      const n = this.bytes.get(id)!.length;
+      const s = byteToCp[b] ?? cp;
+      const e = n > 0 ? (byteToCp[b + n - 1] ?? cp - 1) + 1 : s;
+      b += n;
+      return [map[s]!, map[e]!] as [number, number];
+    });
+    return { ids, offsets };
+  }
+
+  /** Text of ids. Bytes that are not valid UTF-8 (a cut multi-byte character) become U+FFFD. */
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    checkIds(ids, this.bytes, 'decode');
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(
+      idsToBytes(ids, this.bytes, options.skipSpecialTokens ?? false),
+    );
+  }
+
+  /** Raw bytes of ids (what decode turns into text). */
+  decodeBytes(ids: ArrayLike<number>, options: DecodeOptions = {}): Uint8Array {
+    checkIds(ids, this.bytes, 'decodeBytes');
+    return idsToBytes(ids, this.bytes, options.skipSpecialTokens ?? false);
+  }
+
+  /** A decoder for generation that only ever emits complete characters. */
+  createStreamDecoder(options: DecodeOptions = {}): StreamDecoder {
+    return new StreamDecoder(this.bytes, options);
+  }
+
+  /** The chat string the tokenizer's Jinja template renders (Steel: ChatML with the default system prompt). */
+  applyChatTemplate(messages: Array<{ role: string; content: string }>, options: ChatTemplateOptions = {}): string {
+    return this.chat.render(messages, options);
+  }
+
+  /**
+   * Ids of a rendered chat. The template's control tokens are split out (allowSpecial), as HF's
+   * apply_chat_template(tokenize=True) does — so are any special-token strings inside message contents.
+   */
+  async encodeChat(
+    messages: Array<{ role: string; content: string }>,
+    options: ChatTemplateOptions = {},
+  ): Promise<number[]> {
+    return this.encode(this.applyChatTemplate(messages, options), { allowSpecial: true });
+  }
+
+  /** The chat template source (Jinja). */
+  get chatTemplate(): string {
+    return this.chat.source;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tokenIds.get(token);
+  }
+
+  /** Id of an added token by content; throws if the tokenizer has no such token. */
+  specialTokenId(content: string): number {
+    const id = this.addedTokens[content];
+    if (id === undefined) {
+      throw new TokenizerError(
+        `this tokenizer has no added token ${JSON.stringify(content)}; it has ${Object.keys(this.addedTokens).join(', ')}`,
+      );
+    }
+    return id;
+  }
+}
+
+/** Loads a Qwen tokenizer without network: a built-in variant or a user's files. */
+export function loadTokenizer(options: LoadTokenizerOptions = {}): Promise<QwenTokenizer> {
+  return QwenTokenizer.create(options);
+}
