@@ -1,6 +1,7 @@
 // The registry pre-filled with every built-in op, and the createOp/registerOp shortcuts on it.
 
 import { documentDeduplicator } from './dedup/document-deduplicator.js';
+import { documentMinhashDeduplicator } from './dedup/document-minhash-deduplicator.js';
 import { documentSimhashDeduplicator } from './dedup/document-simhash-deduplicator.js';
 import { perplexityFilter } from './filters/perplexity-filter.js';
 import {
@@ -55,6 +56,7 @@ export const BUILTIN_OPS: readonly OpDefinition[] = [
   wordsNumFilter,
   documentDeduplicator,
   documentSimhashDeduplicator,
+  documentMinhashDeduplicator,
 ];
 
 /** A new registry holding every built-in op (user ops added to it stay local to it). */

@@ -9,9 +9,17 @@ export {
 } from './builtin.js';
 export { DocumentDeduplicator } from './dedup/document-deduplicator.js';
 export {
+  DocumentMinhashDeduplicator,
+  minhashPermutations,
+  minhashShingles,
+  sha1Hash32,
+} from './dedup/document-minhash-deduplicator.js';
+export {
   DocumentSimhashDeduplicator,
   simhashShingles,
 } from './dedup/document-simhash-deduplicator.js';
+export { falseNegativeArea, falsePositiveArea, optimalLshParams } from './dedup/lsh-params.js';
+export { MT19937 } from './dedup/mt19937.js';
 export {
   combineHashes,
   type Fp64,

@@ -121,6 +121,8 @@ export interface DedupResult {
   keptIndices: number[];
   /** Up to `showNum` groups with their first two members. */
   dupPairs: DuplicatePair[];
+  /** Samples whose hash could not be computed: dropped (only they), with the reason. */
+  errors: Array<{ index: number; error: Error }>;
 }
 
 /** Adds a hash per sample (`computeHash`), then keeps one sample per duplicate group over the whole list, in order. */
@@ -144,9 +146,20 @@ export abstract class Deduplicator extends Op {
 
   /** Keep one sample per duplicate group, first in input order. `showNum` limits the returned pairs. */
   process(samples: Sample[], showNum = 0): DedupResult {
-    const hashed = samples.map((s) => this.computeHash(s));
+    // A sample whose hash fails is dropped alone (Data-Juicer's skip_op_error drops its whole batch).
+    const errors: Array<{ index: number; error: Error }> = [];
+    const hashed: Sample[] = [];
+    const origIndex: number[] = [];
+    samples.forEach((s, i) => {
+      try {
+        hashed.push(this.computeHash(s));
+        origIndex.push(i);
+      } catch (e) {
+        errors.push({ index: i, error: e instanceof Error ? e : new Error(String(e)) });
+      }
+    });
     if (hashed.length <= 1) {
-      return { kept: hashed, keptIndices: hashed.map((_, i) => i), dupPairs: [] };
+      return { kept: hashed, keptIndices: origIndex, dupPairs: [], errors };
     }
     const hashes = hashed.map((s) => String(s[this.hashKey]));
     const { keep, groups } = this.keepMask(hashes);
@@ -155,11 +168,11 @@ export abstract class Deduplicator extends Op {
     keep.forEach((k, i) => {
       if (k) {
         kept.push(hashed[i]!);
-        keptIndices.push(i);
+        keptIndices.push(origIndex[i]!);
       }
     });
     const dupPairs = groups.slice(0, Math.max(0, showNum)).map(([a, b]) => ({ kept: hashed[a]!, removed: hashed[b]! }));
-    return { kept, keptIndices, dupPairs };
+    return { kept, keptIndices, dupPairs, errors };
   }
 
   /** Convenience: deduplicate bare strings, returning the kept strings in order. */

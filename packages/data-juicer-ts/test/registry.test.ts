@@ -39,6 +39,7 @@ describe('op registry and parameter validation', () => {
         'words_num_filter',
         'document_deduplicator',
         'document_simhash_deduplicator',
+        'document_minhash_deduplicator',
       ].sort(),
     );
   });
