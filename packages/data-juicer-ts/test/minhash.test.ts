@@ -34,7 +34,9 @@ describe('document_minhash_deduplicator', () => {
   });
   it('signatures and survivors match numpy (space, window 5)', () => {
     const d = createOp<DocumentMinhashDeduplicator>('document_minhash_deduplicator');
-    exp.texts.forEach((t, i) => expect(d.signature(t).slice(0, 8)).toEqual(exp.space_w5.sig8[i]));
+    exp.texts.forEach((t, i) => {
+      expect(d.signature(t).slice(0, 8)).toEqual(exp.space_w5.sig8[i]);
+    });
     expect(d.process(exp.texts.map((text) => ({ text }))).keptIndices).toEqual(exp.space_w5.keep);
   });
   it('signatures and survivors match numpy (character, window 4)', () => {
@@ -42,7 +44,9 @@ describe('document_minhash_deduplicator', () => {
       tokenization: 'character',
       window_size: 4,
     });
-    exp.texts.forEach((t, i) => expect(d.signature(t).slice(0, 8)).toEqual(exp.character_w4.sig8[i]));
+    exp.texts.forEach((t, i) => {
+      expect(d.signature(t).slice(0, 8)).toEqual(exp.character_w4.sig8[i]);
+    });
     expect(d.process(exp.texts.map((text) => ({ text }))).keptIndices).toEqual(exp.character_w4.keep);
   });
   it('a text with no shingles fails alone: it is dropped and reported, the rest go on', () => {
