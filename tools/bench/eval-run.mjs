@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Benchmark of @steel/eval: one benchmark run (default CMMLU, logits mode, 5-shot) of an ONNX causal-LM folder
+// (model.onnx + tokenizer.json) over a data folder in the official layout. Prints one JSON object: questions/s, the
+// time per question split into prompt building (incl. token counting for trimming), forward (model) and scoring,
+// the model's forward calls and tokens, the KV-prefix reuses, and the accuracy per category (both averages).
+//
+// usage: node tools/bench/eval-run.mjs --model <dir> --data <dir> [--benchmark cmmlu] [--mode logits|gen]
+//        [--shots 5] [--limit N per subject] [--subjects a,b] [--batch 8] [--threads N] [--max-context N]
+import { loadBenchmark, openModelFolder, runEvaluation } from '@steel/eval';
+
+const args = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) args[argv[i].slice(2)] = argv[i + 1];
+if (!args.model || !args.data) {
+  process.stderr.write(
+    'usage: node tools/bench/eval-run.mjs --model <dir> --data <dir> [--benchmark cmmlu] [--limit N]\n',
+  );
+  process.exit(2);
+}
+const num = (k) => (args[k] === undefined ? undefined : Number(args[k]));
+const benchmark = args.benchmark ?? 'cmmlu';
+const mode = args.mode ?? 'logits';
+
+let t = performance.now();
+const data = loadBenchmark(benchmark, args.data, args.subjects ? { subjects: args.subjects.split(',') } : {});
+const loadDataSeconds = (performance.now() - t) / 1000;
+t = performance.now();
+const model = await openModelFolder(args.model, {
+  ...(num('threads') ? { threads: num('threads') } : {}),
+  ...(num('max-context') ? { maxContext: num('max-context') } : {}),
+});
+const loadModelSeconds = (performance.now() - t) / 1000;
+const r = await runEvaluation(data, {
+  mode,
+  scorer: model,
+  generator: model,
+  ...(num('shots') !== undefined ? { shots: num('shots') } : {}),
+  ...(num('limit') ? { limit: num('limit') } : {}),
+  ...(num('batch') ? { batchSize: num('batch') } : {}),
+});
+await model.release();
+const q = r.timings.answered;
+const ms = (s) => (q ? (1000 * s) / q : null);
+const round = (x, d = 4) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
+process.stdout.write(
+  `${JSON.stringify({
+    benchmark,
+    mode,
+    shots: r.shots,
+    model: args.model,
+    subjects: data.subjects.length,
+    questions: q,
+    loadDataSeconds: round(loadDataSeconds),
+    loadModelSeconds: round(loadModelSeconds),
+    totalSeconds: round(r.timings.totalSeconds),
+    questionsPerSecond: round(q / r.timings.totalSeconds, 2),
+    msPerQuestion: {
+      prompt: round(ms(r.timings.promptSeconds), 3),
+      forward: round(ms(r.timings.forwardSeconds), 3),
+      scoring: round(ms(r.timings.scoringSeconds), 3),
+    },
+    meanPromptTokens: round(
+      r.predictions.reduce((a, p) => a + p.promptTokens, 0) / Math.max(1, r.predictions.length),
+      1,
+    ),
+    meanShots: round(r.predictions.reduce((a, p) => a + p.shots, 0) / Math.max(1, r.predictions.length), 2),
+    forwards: model.stats.forwards,
+    modelTokens: model.stats.tokens,
+    prefixReuses: model.stats.prefixReuses,
+    overall: {
+      micro: round(r.summary.overall.micro),
+      macro: round(r.summary.overall.macro),
+      unparseable: r.summary.overall.unparseable,
+    },
+    categories: Object.fromEntries(
+      r.summary.categories.map((c) => [
+        c.name,
+        { subjects: c.subjects, questions: c.questions, micro: round(c.micro), macro: round(c.macro) },
+      ]),
+    ),
+  })}\n`,
+);
