@@ -4,10 +4,10 @@
 // whole 18-layer Steel training graph (embedding .. LM-head cross-entropy, gradients of all 633 params).
 // Prints one JSON object. Each part runs in its own child process so peak RSS is per part.
 //
-// usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build|matmul] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
+// usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build] [--static 1] [--opt all] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
 //        [--runs 5] [--threads 2] [--vocab 151936] [--chunks 8]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,10 +85,11 @@ function steelLayer(g, x, cos, sin, prefix, o) {
 
 function blockInputs(g, o) {
   const hd = o.width / o.heads;
+  const [B, T] = args.static ? [o.batch, o.seq] : ['batch', 'seq'];
   return {
-    x: g.input('x', 'float32', ['batch', 'seq', o.width]),
-    cos: g.input('cos', 'float32', ['seq', hd]),
-    sin: g.input('sin', 'float32', ['seq', hd]),
+    x: g.input('x', 'float32', [B, T, o.width]),
+    cos: g.input('cos', 'float32', [T, hd]),
+    sin: g.input('sin', 'float32', [T, hd]),
   };
 }
 
@@ -123,7 +124,9 @@ async function partBlock(o) {
   const loss = g.reduceMean(g.mul(y, y), [0, 1, 2]);
   g.output(loss, 'loss');
   const params = g.params.map((p) => p.value);
-  grad(loss, [...params, x]).forEach((gv, i) => g.output(gv, i < params.length ? `grad.${params[i].name}` : 'grad.x'));
+  grad(loss, [...params, x]).forEach((gv, i) => {
+    g.output(gv, i < params.length ? `grad.${params[i].name}` : 'grad.x');
+  });
   const bytes = serialize(g);
   const buildMs = performance.now() - t0;
   const stats = graphStats(g, env);
@@ -151,14 +154,19 @@ async function partBlock(o) {
   for (const p of fg.params) fwdFeeds[p.value.name] = feeds[p.value.name];
   await sess.run(feeds, { into }); // warmup
   await fsess.run(fwdFeeds);
+  // The machine may be shared: the MatMul peak is measured interleaved with the block runs, and
+  // fractions are given both for medians and for the best run of each.
+  const mm = await matmulProbe(o);
   const times = [];
   const ftimes = [];
+  const mmTimes = [];
   let lossValue = 0;
   for (let r = 0; r < o.runs; r++) {
     const res = await sess.run(feeds, { into });
     times.push(res.ms);
     lossValue = Number(res.outputs.loss.data[0]);
     ftimes.push((await fsess.run(fwdFeeds)).ms);
+    for (let i = 0; i < 3; i++) mmTimes.push(await mm.run());
   }
   const med = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
   let profile;
@@ -178,6 +186,10 @@ async function partBlock(o) {
   }
   const ms = med(times);
   const fms = med(ftimes);
+  const best = Math.min(...times);
+  const mmMed = med(mmTimes);
+  const mmBest = Math.min(...mmTimes);
+  const gf = (flops, t) => +(flops / 1e6 / t).toFixed(1);
   return {
     build_ms: +buildMs.toFixed(1),
     model_bytes: bytes.byteLength,
@@ -185,27 +197,51 @@ async function partBlock(o) {
     session_create_ms: +sessionMs.toFixed(1),
     params: g.params.reduce((a, p) => a + p.value.shape.reduce((x, y) => x * y, 1), 0),
     fwd_bwd_ms_median: +ms.toFixed(1),
+    fwd_bwd_ms_best: +best.toFixed(1),
     fwd_bwd_ms_all: times.map((v) => +v.toFixed(1)),
     fwd_bwd_matmul_gflop: +(stats.matmulFlops / 1e9).toFixed(2),
-    fwd_bwd_gflops: +(stats.matmulFlops / 1e6 / ms).toFixed(1),
+    fwd_bwd_gflops_median: gf(stats.matmulFlops, ms),
+    fwd_bwd_gflops_best: gf(stats.matmulFlops, best),
     fwd_ms_median: +fms.toFixed(1),
     fwd_matmul_gflop: +(fwdStats.matmulFlops / 1e9).toFixed(2),
-    fwd_gflops: +(fwdStats.matmulFlops / 1e6 / fms).toFixed(1),
+    fwd_gflops_median: gf(fwdStats.matmulFlops, fms),
+    matmul_peak_1024: { gflops_median: gf(mm.flops, mmMed), gflops_best: gf(mm.flops, mmBest), runs: mmTimes.length },
+    fraction_of_matmul_peak_median: +(mmMed / ms / (mm.flops / stats.matmulFlops)).toFixed(3),
+    fraction_of_matmul_peak_best: +(mmBest / best / (mm.flops / stats.matmulFlops)).toFixed(3),
     loss: lossValue,
     peak_rss_mb: Math.round(peakRssBytes() / MB),
     ...(profile ? { kernel_ms_per_run_by_op: profile } : {}),
   };
 }
 
+/** A 1024^3 fp32 MatMul session; run() returns ms of one run. */
+async function matmulProbe(o) {
+  const n = 1024;
+  const g = new Graph('mm');
+  const a = g.input('a', 'float32', [n, n]);
+  const b = g.input('b', 'float32', [n, n]);
+  g.output(g.matmul(a, b), 'c');
+  const s = await Session.create(g, { intraOpThreads: o.threads });
+  const feeds = {
+    a: tensor(new Float32Array(n * n).fill(0.5), [n, n]),
+    b: tensor(new Float32Array(n * n).fill(0.25), [n, n]),
+  };
+  const out = { c: tensor(new Float32Array(n * n), [n, n]) };
+  for (let i = 0; i < 5; i++) await s.run(feeds, { into: out });
+  return { flops: 2 * n ** 3, run: async () => (await s.run(feeds, { into: out })).ms };
+}
+
 async function partBuild(o) {
   const before = process.memoryUsage();
   const t0 = performance.now();
   const g = new Graph('steel_train');
-  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const labels = g.input('labels', 'int64', ['batch', 'seq']);
+  // --static 1: batch and seq fixed in the graph (as a training step has them)
+  const [B, T] = args.static ? [o.batch, o.seq] : ['batch', 'seq'];
+  const ids = g.input('input_ids', 'int64', [B, T]);
+  const labels = g.input('labels', 'int64', [B, T]);
   const hd = o.width / o.heads;
-  const cos = g.input('cos', 'float32', ['seq', hd]);
-  const sin = g.input('sin', 'float32', ['seq', hd]);
+  const cos = g.input('cos', 'float32', [T, hd]);
+  const sin = g.input('sin', 'float32', [T, hd]);
   let h = g.gather(g.param('model.embed_tokens.weight', [o.vocab, o.width]), ids);
   for (let l = 0; l < o.layers; l++) h = steelLayer(g, h, cos, sin, `model.layers.${l}`, o);
   const f = g.reshape(rmsNorm(h, g.param('model.norm.weight', [o.width]), 1e-6), [-1, o.width]);
@@ -215,13 +251,16 @@ async function partBuild(o) {
   g.output(loss, 'loss');
   const params = g.params.map((p) => p.value);
   const tGraph = performance.now();
-  grad(loss, params).forEach((gv, i) => g.output(gv, `grad.${params[i].name}`));
+  grad(loss, params).forEach((gv, i) => {
+    g.output(gv, `grad.${params[i].name}`);
+  });
   const tGrad = performance.now();
   const bytes = serialize(g);
   const tSer = performance.now();
+  if (args.save) writeFileSync(args.save, bytes);
   const stats = graphStats(g, { batch: o.batch, seq: o.seq });
   const t = performance.now();
-  const sess = await Session.create(bytes, { intraOpThreads: o.threads });
+  const sess = await Session.create(bytes, { intraOpThreads: o.threads, optimization: args.opt ?? 'all' });
   const sessionMs = performance.now() - t;
   await sess.release();
   return {
@@ -241,29 +280,9 @@ async function partBuild(o) {
   };
 }
 
-async function partMatmul(o) {
-  const n = 1024;
-  const g = new Graph('mm');
-  const a = g.input('a', 'float32', [n, n]);
-  const b = g.input('b', 'float32', [n, n]);
-  g.output(g.matmul(a, b), 'c');
-  const s = await Session.create(g, { intraOpThreads: o.threads });
-  const feeds = {
-    a: tensor(new Float32Array(n * n).fill(0.5), [n, n]),
-    b: tensor(new Float32Array(n * n).fill(0.25), [n, n]),
-  };
-  const out = { c: tensor(new Float32Array(n * n), [n, n]) };
-  for (let i = 0; i < 5; i++) await s.run(feeds, { into: out });
-  const runs = 20;
-  const t = performance.now();
-  for (let i = 0; i < runs; i++) await s.run(feeds, { into: out });
-  const ms = (performance.now() - t) / runs;
-  return { size: n, ms: +ms.toFixed(2), gflops: +((2 * n ** 3) / 1e6 / ms).toFixed(1) };
-}
-
 const part = args.part;
 if (part) {
-  const fn = { block: partBlock, build: partBuild, matmul: partMatmul }[part];
+  const fn = { block: partBlock, build: partBuild }[part];
   process.stdout.write(JSON.stringify(await fn(opt)));
 } else {
   const self = fileURLToPath(import.meta.url);
@@ -274,14 +293,12 @@ if (part) {
         maxBuffer: 1 << 24,
       }),
     );
-  const matmul = run('matmul');
   const block = run('block');
   const build = run('build');
   const result = {
     bench: 'graph-block',
     config: opt,
-    matmul_peak: matmul,
-    block: { ...block, fraction_of_matmul_peak: +(block.fwd_bwd_gflops / matmul.gflops).toFixed(3) },
+    block,
     full_graph_build: build,
     node: process.version,
     date: new Date().toISOString(),
