@@ -228,6 +228,8 @@ export interface SaveOptions {
   generationConfig?: Record<string, unknown>;
   /** Replace an existing non-empty folder (default false: refuse). */
   overwrite?: boolean;
+  /** Called after each tensor is produced (for progress): its name and element count. */
+  onTensor?: (name: string, parameters: number) => void;
 }
 
 export interface SavedModel {
@@ -270,6 +272,7 @@ export async function saveModelFolder(
           `${spec.name} has ${values.length} values, shape ${JSON.stringify(spec.shape)} needs ${numel(spec.shape)}`,
         );
       }
+      options.onTensor?.(spec.name, values.length);
       return values;
     },
   }));

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerModel } from './model.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval];
+export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval, registerModel];
