@@ -53,3 +53,4 @@ export {
 } from './session.js';
 export { type Dim, GraphError, type Shape } from './shape.js';
 export { evalDim, type GraphStats, graphStats } from './stats.js';
+export { assertValidModel, MAX_ORT_OPSET, validateModel } from './validate.js';

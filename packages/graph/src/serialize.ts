@@ -1,7 +1,7 @@
 // ONNX ModelProto from a Graph: dead nodes dropped, initializers as raw bytes, deterministic bytes,
 // and external data files for models whose weights exceed protobuf's 2 GB limit.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE } from './dtype.js';
@@ -192,7 +192,15 @@ export function saveModel(
   mkdirSync(dirname(path), { recursive: true });
   const bytes = onnx.ModelProto.encode(built.model).finish();
   writeFileSync(path, bytes);
-  if (built.external.length) writeFileSync(join(dirname(path), built.externalFile), externalBuffer(built));
+  if (built.external.length) {
+    // chunk by chunk: the data file may be larger than one JS buffer should be
+    const fd = openSync(join(dirname(path), built.externalFile), 'w');
+    try {
+      for (const c of built.external) writeSync(fd, c.data, 0, c.data.byteLength, c.offset);
+    } finally {
+      closeSync(fd);
+    }
+  }
   return { modelBytes: bytes.byteLength, dataBytes: built.externalBytes };
 }
 

@@ -87,3 +87,24 @@ describe('autodiff', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 });
+
+describe('validateModel', () => {
+  it('accepts a built training graph and reports broken ones', async () => {
+    const { toModel, validateModel, encodeModel } = await import('../src/index.js');
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n', 4]);
+    const w = g.param('w', [4, 2]);
+    const loss = g.reduceSum(g.softmax(g.matmul(x, w), -1), [0, 1]);
+    g.output(loss, 'loss');
+    g.output(grad(loss, [w])[0]!, 'gw');
+    const { model } = toModel(g);
+    expect(validateModel(model)).toEqual([]);
+    expect(validateModel(encodeModel(model))).toEqual([]);
+    const nodes = model.graph!.node!;
+    model.graph!.node = [...nodes].reverse();
+    model.opsetImport = [{ domain: '', version: 27 }];
+    const problems = validateModel(model);
+    expect(problems[0]).toContain('opset 27 > 26');
+    expect(problems.some((p) => p.includes('before it is defined'))).toBe(true);
+  });
+});
