@@ -7,6 +7,34 @@ export { checkRequired, getPath, parseFieldList, selectFields } from './fields.j
 export type { Compression, DatasetFormat, ListOptions } from './format.js';
 export { DATASET_FORMATS, detectFormat, listDatasetFiles, SUPPORTED_EXTENSIONS } from './format.js';
 export { parseJson, RawJson, stringifyJson } from './json.js';
+// Packed token shards (lit-gpt LITPKDS) — packed/ (issue #4).
+export type {
+  PackedDtype,
+  PackedHeader,
+  PackedManifest,
+  PackedReaderOptions,
+  PackedReaderState,
+  PackedShardInfo,
+  PackedWindow,
+  PackedWriterOptions,
+  PackedWriteSummary,
+} from './packed/index.js';
+export {
+  autoDtype,
+  encodePackedHeader,
+  PACKED_DTYPE_CODES,
+  PACKED_HEADER_BYTES,
+  PACKED_MAGIC,
+  PACKED_MANIFEST_NAME,
+  PACKED_VERSION,
+  PackedFormatError,
+  PackedShardWriter,
+  PackedWindowReader,
+  parsePackedHeader,
+  readPackedManifest,
+  windowPermutation,
+  writePackedManifest,
+} from './packed/index.js';
 export type { ReadOptions } from './read.js';
 export { readDataset } from './read.js';
 export {
