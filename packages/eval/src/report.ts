@@ -66,7 +66,7 @@ function barChart(title: string, bars: { label: string; value: number; note: str
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map(
     (v) =>
-      `<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${height - 20}" stroke="#ccc"${v === 0.25 ? ' stroke-dasharray="4 3" stroke="#c33"' : ''}/><text x="${x(v)}" y="${height - 6}" text-anchor="middle">${v * 100}%</text>`,
+      `<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${height - 20}" ${v === 0.25 ? 'stroke="#c33" stroke-dasharray="4 3"' : 'stroke="#ccc"'}/><text x="${x(v)}" y="${height - 6}" text-anchor="middle">${v * 100}%</text>`,
   );
   return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + 120}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-label="${escapeHtml(title)}"><text x="0" y="16" font-weight="bold" font-size="14">${escapeHtml(title)}</text>${ticks.join('')}${rows.join('')}</svg></figure>`;
 }

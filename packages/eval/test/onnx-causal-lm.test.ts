@@ -100,6 +100,24 @@ describe('OnnxCausalLm on a tiny exported decoder', () => {
   });
 });
 
+describe('OnnxCausalLm with a float16 KV cache and float16 logits', () => {
+  it('scores as the float32 reference does, to float16 precision, through the shared prefix', async () => {
+    const half = writeTinyLm(1234, true);
+    const lm = await OnnxCausalLm.load(half.dir, { maxContext: 512, prefillChunk: 32 });
+    const got = await lm.scoreChoices(
+      prompts.map((prompt) => ({ prompt, sharedPrefix: prefix })),
+      LETTERS,
+    );
+    for (const [i, p] of prompts.entries()) {
+      const want = await expected(p, LETTER_IDS);
+      // float16 logits carry ~3 significant digits; log-probs of magnitude ~10 are good to ~0.02.
+      for (const [j, x] of got[i]!.logProbs.entries()) expect(Math.abs(x - want[j]!)).toBeLessThan(0.05);
+    }
+    await lm.release();
+    fs.rmSync(half.dir, { recursive: true, force: true });
+  });
+});
+
 describe('model folders', () => {
   it('refuses a Steel checkpoint folder with a message naming @steel/steel-model', async () => {
     const dir = fs.mkdtempSync(path.join(tiny.dir, '..', 'steel-ckpt-'));

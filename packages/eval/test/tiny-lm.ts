@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeTinyLm, TINY, type TinyWeights } from '../../../tools/fixtures/eval/make-tiny-lm.mjs';
 
-export function writeTinyLm(seed = 1234): { dir: string; weights: TinyWeights; vocabSize: number } {
-  const lm = makeTinyLm(seed);
+export function writeTinyLm(seed = 1234, half = false): { dir: string; weights: TinyWeights; vocabSize: number } {
+  const lm = makeTinyLm(seed, { half });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steel-eval-tiny-'));
   fs.writeFileSync(path.join(dir, 'model.onnx'), lm.modelBytes);
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), lm.tokenizerJson);
