@@ -69,8 +69,23 @@ export {
   PY_MAXSIZE,
   validateParams,
 } from './params.js';
+export {
+  type OpReport,
+  Pipeline,
+  type PipelineOptions,
+  type TraceEntry,
+} from './pipeline.js';
 export { compilePyRegex, PyRegexError, pyReplacer } from './pyregex.js';
 export { pyLen, pyStrip, splitlines } from './pystr.js';
+export {
+  type LoadedRecipe,
+  loadRecipe,
+  loadRecipeObject,
+  RECIPE_DEFAULTS,
+  type RecipeConfig,
+  RecipeError,
+  type RecipeOpEntry,
+} from './recipe.js';
 export { type OpDefinition, OpRegistry, type RegisteredOp } from './registry.js';
 export {
   getField,
