@@ -3,6 +3,7 @@ export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
 export { type DecodeOptions, StreamDecoder } from './decode.js';
 export type { EngineName } from './engines/engine.js';
 export { TokenizerError } from './errors.js';
+export { type PackTextsOptions, type PackTextsResult, packTexts } from './pack.js';
 export {
   type EncodeOptions,
   type EncodingWithOffsets,

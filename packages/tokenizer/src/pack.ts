@@ -1,0 +1,124 @@
+// Tokenize a stream of documents and pack it into LITPKDS shards, the way Steel prepared its pre-training data
+// (spec §2.3): documents in input order, `<|im_end|>` after every document, fixed-size files that documents
+// straddle, the last file's tail padded with `<|endoftext|>`. The shard format itself lives in @steel/dataset.
+import { type PackedManifest, PackedShardWriter, writePackedManifest } from '@steel/dataset';
+import { TokenizerError } from './errors.js';
+import type { QwenTokenizer } from './tokenizer.js';
+
+export interface PackTextsOptions {
+  outDir: string;
+  /** Shard file prefix: files are `${prefix}_0000000000.bin`, ... Default 'part'. */
+  prefix?: string;
+  /** Training context length; windows are blockSize + 1 tokens. Default 2048. */
+  blockSize?: number;
+  /** Windows per file: chunk size = (blockSize + 1) * chunkBlocks. Default 1024 (~8 MB per file; Steel: 204,800). */
+  chunkBlocks?: number;
+  /** Steel's rule: silently drop a last chunk at most 5 % full. Default false (nothing dropped). */
+  steelCompat?: boolean;
+  /** Split special-token strings inside documents into control ids (Steel's behaviour). Default false. */
+  allowSpecial?: boolean;
+  overwrite?: boolean;
+  /** Recorded in the manifest. */
+  sources?: string[];
+  /** Recorded in the manifest (flags of the run). */
+  options?: Record<string, unknown>;
+  /** Manifest file name in outDir (default manifest.json). */
+  manifestName?: string;
+  /** Documents the caller skipped as bad records (read when the manifest is written). */
+  skippedDocuments?: () => number;
+  /** Called after each batch is packed. */
+  onProgress?: (p: { documents: number; bytes: number; tokens: number }) => void;
+}
+
+export interface PackTextsResult {
+  manifest: PackedManifest;
+  manifestPath: string;
+  /** UTF-8 bytes of the input texts. */
+  bytes: number;
+}
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new TokenizerError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Encodes every text of `batches` (arrays of documents, in order) and writes packed shards + a manifest.
+ * Encoding of one batch overlaps with reading the next (the native engine encodes on its own threads).
+ */
+export async function packTexts(
+  tokenizer: QwenTokenizer,
+  batches: AsyncIterable<string[]> | Iterable<string[]>,
+  opts: PackTextsOptions,
+): Promise<PackTextsResult> {
+  const blockSize = positiveInt('blockSize', opts.blockSize ?? 2048);
+  const chunkBlocks = positiveInt('chunkBlocks', opts.chunkBlocks ?? 1024);
+  const chunkSize = (blockSize + 1) * chunkBlocks;
+  const allowSpecial = opts.allowSpecial ?? false;
+  const sep = tokenizer.specialTokenId('<|im_end|>');
+  const pad = tokenizer.specialTokenId('<|endoftext|>');
+  const writer = new PackedShardWriter({
+    outDir: opts.outDir,
+    prefix: opts.prefix ?? 'part',
+    chunkSize,
+    padId: pad,
+    dtype: 'int32',
+    steelCompat: opts.steelCompat ?? false,
+    overwrite: opts.overwrite ?? false,
+  });
+  const sepArr = [sep];
+  let documents = 0;
+  let bytes = 0;
+  let tokens = 0;
+  const enc = new TextEncoder();
+  const write = async (texts: string[], ids: number[][]) => {
+    for (const doc of ids) {
+      await writer.add(doc);
+      await writer.add(sepArr);
+      tokens += doc.length + 1;
+    }
+    documents += texts.length;
+    for (const t of texts) bytes += t.length < 64 ? enc.encode(t).length : Buffer.byteLength(t, 'utf8');
+    opts.onProgress?.({ documents, bytes, tokens });
+  };
+  let pending: { texts: string[]; ids: Promise<number[][]> } | undefined;
+  for await (const texts of batches) {
+    if (!Array.isArray(texts)) throw new TokenizerError('packTexts: each batch must be an array of strings');
+    const next = { texts, ids: tokenizer.encodeBatch(texts, { allowSpecial }) };
+    // Keep the rejection handled while the previous batch is written.
+    next.ids.catch(() => {});
+    if (pending) await write(pending.texts, await pending.ids);
+    pending = next;
+  }
+  if (pending) await write(pending.texts, await pending.ids);
+  const summary = await writer.finish();
+  const manifest: PackedManifest = {
+    format: 'LITPKDS',
+    version: 1,
+    dtype: summary.dtype,
+    chunkSize,
+    blockSize,
+    chunkBlocks,
+    padId: pad,
+    separatorId: sep,
+    tokenizer: {
+      variant: tokenizer.variant,
+      vocabulary: tokenizer.origin,
+      engine: tokenizer.engine,
+      vocabSize: tokenizer.vocabSize,
+      allowSpecial,
+    },
+    sources: opts.sources ?? [],
+    options: { steelCompat: opts.steelCompat ?? false, ...opts.options },
+    documents,
+    skippedDocuments: opts.skippedDocuments?.() ?? 0,
+    tokens: summary.tokens,
+    droppedTokens: summary.droppedTokens,
+    shards: summary.shards,
+    createdAt: new Date().toISOString(),
+  };
+  const manifestPath = await writePackedManifest(opts.outDir, manifest, opts.manifestName);
+  return { manifest, manifestPath, bytes };
+}
