@@ -36,7 +36,6 @@ const ENGINE_NAMES: readonly EngineName[] = ['native', 'js'];
 
 /** Replaces lone surrogates by U+FFFD, as the UTF-8 conversion into either engine would. */
 export function toWellFormed(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: surrogate ranges, not control characters
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
