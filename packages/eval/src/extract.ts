@@ -12,7 +12,7 @@ export interface Extraction {
   rule: string;
 }
 
-interface Rule {
+export interface ExtractionRule {
   name: string;
   re: RegExp;
   /** Keep re-searching inside the match so the last of nested candidates wins (CMMLU's "recursive" patterns). */
@@ -21,7 +21,7 @@ interface Rule {
 
 const X = '([ABCD])';
 
-export const CHINESE_RULES: readonly Rule[] = [
+export const CHINESE_RULES: readonly ExtractionRule[] = [
   { name: '答案是X', re: new RegExp(`答案(?:选项)?(?:是|为)：? ?${X}`) },
   { name: '答案是选项X', re: new RegExp(`答案(?:是|为)选项 ?${X}`) },
   { name: '选X', re: new RegExp(`故?选择?：? ?${X}`) },
@@ -39,7 +39,7 @@ export const CHINESE_RULES: readonly Rule[] = [
   { name: '是X', re: new RegExp(`[^不]是：? ?${X}`) },
 ];
 
-export const ENGLISH_RULES: readonly Rule[] = [
+export const ENGLISH_RULES: readonly ExtractionRule[] = [
   { name: 'answer is X', re: new RegExp(`[Aa]nswer (?:is|should be|would be)[:\\s]*\\(?${X}\\b`) },
   { name: 'Answer: X', re: new RegExp(`[Aa]nswer\\s*:\\s*\\(?${X}\\b`) },
   { name: 'choose X', re: new RegExp(`(?:[Cc]hoose|[Cc]hoice is|[Oo]ption is|[Ss]elect)[:\\s]*\\(?${X}\\b`) },
