@@ -132,17 +132,17 @@ export const PRESETS: Record<string, Omit<SteelConfig, 'extra'>> = {
     eos_token_id: 1,
     torch_dtype: 'float32',
   },
-  /** ~0.1 B parameters with the real Qwen vocabulary (mostly embeddings): CPU demos and benchmarks. */
+  /** ~0.09 B parameters with the real Qwen vocabulary (mostly embeddings): CPU demos and benchmarks. */
   'steel-small': {
     ...STEEL_1B,
-    hidden_size: 384,
-    intermediate_size: 1536,
-    num_hidden_layers: 6,
-    num_attention_heads: 6,
-    num_key_value_heads: 6,
+    hidden_size: 256,
+    intermediate_size: 1024,
+    num_hidden_layers: 8,
+    num_attention_heads: 4,
+    num_key_value_heads: 4,
     max_position_embeddings: 4096,
     sliding_window: 4096,
-    max_window_layers: 6,
+    max_window_layers: 8,
     torch_dtype: 'float32',
   },
 };

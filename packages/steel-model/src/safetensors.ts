@@ -32,6 +32,18 @@ export type WriteDtype = 'F32' | 'F16' | 'BF16';
 /** The same cap as the reference Rust implementation (MAX_HEADER_SIZE = 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 const READ_CHUNK = 1 << 24; // 16 MiB per read syscall / conversion scratch
+/** The data is little-endian; on a little-endian host (every Node platform in practice) typed arrays view it directly. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+let f16Table: Float32Array | null = null;
+/** All 65536 float16 values as float32 (256 KiB, built on first use): conversion by lookup. */
+function f16Lookup(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) f16Table[i] = f16ToF32(i);
+  }
+  return f16Table;
+}
 
 export interface TensorInfo {
   name: string;
@@ -229,11 +241,11 @@ export class SafetensorsFile {
     const count = (t.end - t.begin) / DTYPE_BYTES[t.dtype];
     const out = new Float32Array(count);
     const pos = this.dataStart + t.begin;
-    if (t.dtype === 'F32') {
+    if (t.dtype === 'F32' && LITTLE_ENDIAN) {
       await readFully(this.fh, this.path, new Uint8Array(out.buffer), pos);
       return out;
     }
-    if (t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64') {
+    if (t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64' && t.dtype !== 'F32') {
       throw new SafetensorsError(
         this.path,
         `tensor ${JSON.stringify(name)} has dtype ${t.dtype}; readFloat32 reads ${FLOAT_DTYPES.join(', ')}`,
@@ -247,7 +259,17 @@ export class SafetensorsFile {
       const chunk = scratch.subarray(0, n * width);
       await readFully(this.fh, this.path, chunk, pos + done * width);
       if (t.dtype === 'F64') for (let i = 0; i < n; i++) out[done + i] = view.getFloat64(i * 8, true);
-      else if (t.dtype === 'BF16') for (let i = 0; i < n; i++) out[done + i] = bf16ToF32(view.getUint16(i * 2, true));
+      else if (t.dtype === 'F32') for (let i = 0; i < n; i++) out[done + i] = view.getFloat32(i * 4, true);
+      else if (LITTLE_ENDIAN) {
+        const u16 = new Uint16Array(scratch.buffer, 0, n);
+        if (t.dtype === 'BF16') {
+          const o32 = new Uint32Array(out.buffer, done * 4, n); // bf16 is the top half of a float32
+          for (let i = 0; i < n; i++) o32[i] = u16[i]! << 16;
+        } else {
+          const table = f16Lookup();
+          for (let i = 0; i < n; i++) out[done + i] = table[u16[i]!]!;
+        }
+      } else if (t.dtype === 'BF16') for (let i = 0; i < n; i++) out[done + i] = bf16ToF32(view.getUint16(i * 2, true));
       else for (let i = 0; i < n; i++) out[done + i] = f16ToF32(view.getUint16(i * 2, true));
       done += n;
     }
@@ -303,6 +325,16 @@ export function encodeHeader(
 export function encodeFloats(values: Float32Array, dtype: WriteDtype): Uint8Array {
   if (dtype === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const out = new Uint8Array(values.length * 2);
+  if (dtype === 'BF16' && LITTLE_ENDIAN) {
+    // Same rounding as f32ToBf16 (nearest, ties to even; NaN kept quiet), on the raw bits without a call per value.
+    const u32 = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    const o16 = new Uint16Array(out.buffer);
+    for (let i = 0; i < u32.length; i++) {
+      const x = u32[i]!;
+      o16[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x0040 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+    }
+    return out;
+  }
   const view = new DataView(out.buffer);
   const conv = dtype === 'BF16' ? f32ToBf16 : f32ToF16;
   for (let i = 0; i < values.length; i++) view.setUint16(i * 2, conv(values[i]!), true);

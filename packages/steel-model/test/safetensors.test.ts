@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeHeader, MAX_HEADER_BYTES, SafetensorsError, SafetensorsFile, writeSafetensors } from '../src/index.js';
+import {
+  bf16ToF32,
+  encodeFloats,
+  encodeHeader,
+  f16ToF32,
+  f32ToBf16,
+  MAX_HEADER_BYTES,
+  SafetensorsError,
+  SafetensorsFile,
+  writeSafetensors,
+} from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'steel-st-'));
@@ -246,6 +256,44 @@ describe('corrupt and hostile files give a clear SafetensorsError', () => {
     try {
       fs.truncateSync(file, 200);
       await expect(f.readFloat32('a')).rejects.toThrow(/file ended while reading/);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('bulk conversion paths agree with the scalar definitions', () => {
+  it('encodeFloats BF16 rounds exactly like f32ToBf16 (random, ties, NaN, Inf, subnormals)', () => {
+    const values = new Float32Array(20000);
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < bits.length; i++) bits[i] = (Math.imul(i, 2654435761) ^ (i << 7)) >>> 0;
+    values.set([1 + 2 ** -8, 1 + 3 * 2 ** -8, Number.NaN, Number.POSITIVE_INFINITY, -0, 1e-40, 3.4e38], 0);
+    const encoded = new DataView(encodeFloats(values, 'BF16').buffer);
+    for (let i = 0; i < values.length; i++)
+      expect(encoded.getUint16(i * 2, true), `value ${i}`).toBe(f32ToBf16(values[i]!));
+  });
+
+  it('reading every float16 and bfloat16 bit pattern matches f16ToF32 / bf16ToF32', async () => {
+    const raw = new Uint8Array(65536 * 2);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < 65536; i++) view.setUint16(i * 2, i, true);
+    const header = JSON.stringify({
+      h: { dtype: 'F16', shape: [65536], data_offsets: [0, 131072] },
+      b: { dtype: 'BF16', shape: [65536], data_offsets: [131072, 262144] },
+    });
+    const data = new Uint8Array(262144);
+    data.set(raw, 0);
+    data.set(raw, 131072);
+    const f = await SafetensorsFile.open(handMade('all16.st', header, data));
+    try {
+      const h = await f.readFloat32('h');
+      const b = await f.readFloat32('b');
+      for (let i = 0; i < 65536; i++) {
+        expect(Object.is(h[i], Math.fround(f16ToF32(i))) || (Number.isNaN(h[i]!) && Number.isNaN(f16ToF32(i)))).toBe(
+          true,
+        );
+        expect(Object.is(b[i], bf16ToF32(i)) || (Number.isNaN(b[i]!) && Number.isNaN(bf16ToF32(i)))).toBe(true);
+      }
     } finally {
       await f.close();
     }
