@@ -4,7 +4,7 @@ export { summarize } from './aggregate.js';
 export type { CsvRecord } from './csv.js';
 export { parseCsv } from './csv.js';
 export { EvalDataError, EvalModelError } from './errors.js';
-export type { Extraction, ExtractOptions } from './extract.js';
+export type { Extraction, ExtractionRule, ExtractOptions } from './extract.js';
 export { CHINESE_RULES, ENGLISH_RULES, extractChoice } from './extract.js';
 export type { HfTokenizerOptions } from './hf-tokenizer.js';
 export { hfTokenizerFromFile } from './hf-tokenizer.js';
