@@ -21,7 +21,13 @@ export function grad(loss: Value, wrt: readonly Value[], opts: GradOptions = {})
 /**
  * Vector-Jacobian product: sum_i seeds[i] . d outputs[i] / d wrt. A null seed means ones (scalar outputs).
  */
-export function vjp(outputs: readonly Value[], seeds: readonly (Value | null)[], wrt: readonly Value[]): Value[] {
+export function vjp(
+  outputs: readonly Value[],
+  seeds: readonly (Value | null)[],
+  wrt: readonly Value[],
+  opts: { fromRecord?: number } = {},
+): Value[] {
+  const first = opts.fromRecord ?? 0; // only ops recorded from here on are differentiated (local VJP)
   const g = outputs[0]?.graph ?? wrt[0]?.graph;
   if (!g) throw new GraphError('grad', 'nothing to differentiate');
   for (const w of wrt) {
@@ -41,12 +47,12 @@ export function vjp(outputs: readonly Value[], seeds: readonly (Value | null)[],
   const depends = new Set<number>(wrt.map((w) => w.id));
   const records = g.records;
   const lastOut = Math.max(...outputs.map((o) => (o.producer ? records.lastIndexOf(o.producer) : -1)));
-  for (let r = 0; r <= lastOut; r++) {
+  for (let r = first; r <= lastOut; r++) {
     const rec = records[r]!;
     if (rec.inputs.some((x) => depends.has(x.id))) for (const o of rec.outputs) depends.add(o.id);
   }
 
-  for (let r = lastOut; r >= 0; r--) {
+  for (let r = lastOut; r >= first; r--) {
     const rec = records[r]!;
     const gys = rec.outputs.map((o) => grads.get(o.id) ?? null);
     if (gys.every((x) => x === null)) continue;
@@ -96,3 +102,50 @@ function describe(rec: OpRecord): string {
 }
 
 export { Value };
+
+/**
+ * Activation checkpointing (rematerialization): `fn(...inputs)` is computed once in the forward pass,
+ * but none of its intermediate values are kept for the backward; the backward recomputes the block from
+ * its inputs and differentiates the copy. Saves the block's activations at the cost of one more forward.
+ * Values `fn` captures from outside (parameters) get gradients too.
+ *
+ * The recomputation reads `input + 0*min(upstream grad)`: that makes it wait for the backward (so ORT
+ * cannot run it early and keep its activations alive) and keeps ORT's common-subexpression elimination
+ * from merging it with the forward copy.
+ */
+export function checkpoint(inputs: readonly Value[], fn: (...xs: Value[]) => Value[]): Value[] {
+  const g = inputs[0]?.graph;
+  if (!g) throw new GraphError('checkpoint', 'needs at least one input');
+  let captured: Value[] = [];
+  const outs = g.composite(
+    'Checkpoint',
+    [...inputs],
+    () => {
+      const r = g.capturing(() => fn(...inputs));
+      captured = r.captured.filter((v) => !inputs.includes(v));
+      return r.result;
+    },
+    (gys, needs) => {
+      const live = gys.find((x): x is Value => x !== null);
+      if (!live) return [];
+      const zero = g.noGrad(() => g.mul(g.reduceMax(live, [...live.shape.keys()]), 0));
+      const xs = inputs.map((x) => (isFloat(x.dtype) ? g.add(x, g.cast(zero, x.dtype)) : x));
+      const from = g.records.length;
+      const again = fn(...xs);
+      const targets = [...xs, ...captured];
+      const want = targets.map((x, i) => needs[i]! && isFloat(x.dtype));
+      const gs = vjp(
+        again.filter((_, i) => gys[i] !== null),
+        gys.filter((x): x is Value => x !== null),
+        targets.filter((_, i) => want[i]),
+        { fromRecord: from },
+      );
+      let k = 0;
+      return targets.map((_, i) => (want[i] ? gs[k++]! : null));
+    },
+  );
+  // The record was made with the explicit inputs; add the captured values so autodiff reaches them.
+  const rec = outs[0]!.producer;
+  if (rec) rec.inputs.push(...captured);
+  return outs;
+}

@@ -247,6 +247,9 @@ export class Graph {
     grad?: GradFn,
   ): Value[] {
     for (const x of inputs) if (x) this.own(x, op);
+    for (const frame of this.captures) {
+      for (const x of inputs) if (x && x.id < frame.start) frame.seen.set(x.id, x);
+    }
     const outputs = outs.map((o) =>
       this.newValue(o.name ? this.claim(o.name, op) : this.fresh(op.toLowerCase()), o.dtype, o.shape),
     );
@@ -301,6 +304,20 @@ export class Graph {
     }
     if (this.noRecord === 0) this.record(op, inputs, outputs, grad);
     return outputs;
+  }
+
+  private readonly captures: { start: number; seen: Map<number, Value> }[] = [];
+
+  /** Run `fn` and also return the values created before it that its nodes read (in first-use order). */
+  capturing<T>(fn: () => T): { result: T; captured: Value[] } {
+    const frame = { start: this.counter, seen: new Map<number, Value>() };
+    this.captures.push(frame);
+    try {
+      const result = fn();
+      return { result, captured: [...frame.seen.values()] };
+    } finally {
+      this.captures.pop();
+    }
   }
 
   /** Run `fn` without recording (its values carry no gradient). */

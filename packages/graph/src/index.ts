@@ -1,6 +1,6 @@
 // Public surface of @steel/graph.
 
-export { type GradOptions, grad, vjp } from './autodiff.js';
+export { checkpoint, type GradOptions, grad, vjp } from './autodiff.js';
 export { type DType, fromHalfBits, isFloat, type TypedData, toHalfBits } from './dtype.js';
 export {
   type Attr,
