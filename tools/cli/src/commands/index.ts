@@ -4,7 +4,8 @@ import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerModel } from './model.js';
+import { registerTokenize } from './tokenize.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval, registerModel];
+export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval, registerModel, registerTokenize];
