@@ -1,11 +1,14 @@
 // Public surface of @steel/eval.
 export type { GradedPrediction, GroupScore, SubjectScore, Summary } from './aggregate.js';
 export { summarize } from './aggregate.js';
+export { gatherLogProbs } from './continuation-tokens.js';
 export type { CsvRecord } from './csv.js';
 export { parseCsv } from './csv.js';
 export { EvalDataError, EvalModelError } from './errors.js';
 export type { Extraction, ExtractionRule, ExtractOptions } from './extract.js';
 export { CHINESE_RULES, ENGLISH_RULES, extractChoice } from './extract.js';
+export type { FunctionLmOptions, LogitsFunction } from './function-lm.js';
+export { functionCausalLm } from './function-lm.js';
 export type { HfTokenizerOptions } from './hf-tokenizer.js';
 export { hfTokenizerFromFile } from './hf-tokenizer.js';
 export type { LoadedBenchmark, LoadOptions, MalformedRow } from './loaders.js';

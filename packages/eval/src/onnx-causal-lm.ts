@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { continuationTokenIds } from './continuation-tokens.js';
 import { EvalModelError } from './errors.js';
 import { hfTokenizerFromFile } from './hf-tokenizer.js';
 import type {
@@ -77,12 +78,6 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
   let n = 0;
   while (n < a.length && n < b.length && a[n] === b[n]) n++;
   return n;
-}
-
-function sameStart(ids: readonly number[], prefix: readonly number[]): boolean {
-  if (prefix.length > ids.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (ids[i] !== prefix[i]) return false;
-  return true;
 }
 
 export class OnnxCausalLm implements ChoiceScorer, Generator {
@@ -179,13 +174,6 @@ export class OnnxCausalLm implements ChoiceScorer, Generator {
       throw new EvalModelError(`${files.model}: onnxruntime cannot load it (${(err as Error).message})`);
     }
     return new OnnxCausalLm(session, tokenizer, { ...opts, ...(maxContext ? { maxContext } : {}) }, files.model);
-  }
-
-  private specialIds: number[] | undefined;
-  /** What the tokenizer puts before any text (a BOS for Llama-style post-processors, nothing for Qwen). */
-  private async specialPrefix(): Promise<number[]> {
-    this.specialIds ??= await this.tokenizer.encode('');
-    return this.specialIds;
   }
 
   async countTokens(text: string): Promise<number> {
@@ -286,18 +274,7 @@ export class OnnxCausalLm implements ChoiceScorer, Generator {
     // 1. Token ids: the prompt, the first token of each continuation as it follows this prompt, the shared prefix.
     const prepared: { ids: number[]; next: number[]; prefix: number[] }[] = [];
     for (const req of requests) {
-      const ids = await this.tokenizer.encode(req.prompt);
-      if (ids.length === 0) throw new EvalModelError('cannot score an empty prompt');
-      const next: number[] = [];
-      for (const c of continuations) {
-        const joined = await this.tokenizer.encode(req.prompt + c);
-        // The continuation's first token as it is tokenized after the prompt; when the tokenizer merges across the
-        // boundary, the continuation's own first token.
-        const tok = sameStart(joined, ids) && joined.length > ids.length ? joined[ids.length] : undefined;
-        const id = tok ?? (await this.tokenizer.encode(c)).slice((await this.specialPrefix()).length)[0];
-        if (id === undefined) throw new EvalModelError(`continuation '${c}' encodes to no token`);
-        next.push(id);
-      }
+      const { ids, next } = await continuationTokenIds(this.tokenizer, req.prompt, continuations);
       let prefix: number[] = [];
       if (req.sharedPrefix && req.prompt.startsWith(req.sharedPrefix)) {
         // The prefix's own tokens can differ from the prompt's at the boundary (e.g. "\n\n" merges differently when
