@@ -13,10 +13,8 @@ import type {
   TextTokenizer,
 } from './scorer.js';
 
-export interface LogitsFunction {
-  /** Next-token logits (length = vocabulary) after the sequence `ids`. */
-  (ids: readonly number[]): ArrayLike<number> | Promise<ArrayLike<number>>;
-}
+/** Next-token logits (length = vocabulary) after the sequence `ids`. */
+export type LogitsFunction = (ids: readonly number[]) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 export interface FunctionLmOptions {
   tokenizer: TextTokenizer;
