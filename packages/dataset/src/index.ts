@@ -56,4 +56,4 @@ export { DoneMarkers, parseShardSpec, shardOf, splitIntoShards } from './shard.j
 export type { DatasetStats, FieldStats, FileStats, StatsOptions } from './stats.js';
 export { datasetStats, typeText } from './stats.js';
 export type { WriteCompression, WriteOptions, WriteSummary } from './write.js';
-export { DEFAULT_ROW_GROUP_ROWS, writeDataset } from './write.js';
+export { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, writeDataset } from './write.js';

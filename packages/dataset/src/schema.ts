@@ -31,7 +31,11 @@ import { parseJson, RawJson, stringifyJson } from './json.js';
 
 export const META_JSON = 'steel.json';
 export const META_NULL = 'steel.null';
-/** `steel.int = "safe"`: every value of this Int64 field is a safe JS number, so widening to Float64 is lossless. */
+/**
+ * `steel.int = "safe"`: every value of this Int64 field is a safe JS number; `"big"`: some are not, so the field
+ * must never widen to Float64. Untagged Int64 (foreign files) widens to Float64, and a value beyond 2^53 then makes
+ * the cast throw instead of rounding.
+ */
 export const META_INT = 'steel.int';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -176,7 +180,7 @@ function slotToField(name: string, slot: Slot, absent: boolean): Field {
         break;
       case 'int':
         type = new Int64();
-        if (!slot.big) meta.set(META_INT, 'safe');
+        meta.set(META_INT, slot.big ? 'big' : 'safe');
         break;
       case 'float':
         type = new Float64();
@@ -268,9 +272,10 @@ export function unifyFields(a: Field, b: Field): Field {
     if (typesEqual(ta, tb)) type = ta;
     else type = new Int64();
     if (isSafeInt(a) && isSafeInt(b)) meta.set(META_INT, 'safe');
+    else if (isBigInt(a) || isBigInt(b)) meta.set(META_INT, 'big');
   } else if (isFloatType(ta) && isFloatType(tb)) {
     type = typesEqual(ta, tb) ? ta : new Float64();
-  } else if ((isFloatType(ta) && isIntType(tb) && isSafeInt(b)) || (isIntType(ta) && isFloatType(tb) && isSafeInt(a))) {
+  } else if ((isFloatType(ta) && isIntType(tb) && !isBigInt(b)) || (isIntType(ta) && isFloatType(tb) && !isBigInt(a))) {
     type = new Float64();
   } else if (ta.typeId === Type.Struct && tb.typeId === Type.Struct) {
     type = new Struct(unifyFieldLists(ta.children, tb.children));
@@ -288,6 +293,10 @@ function isSafeInt(f: Field): boolean {
   const t = valueType(f.type) as DataType & { bitWidth?: number };
   if (t.typeId !== Type.Int) return false;
   return (t.bitWidth ?? 64) < 64 || f.metadata.get(META_INT) === 'safe';
+}
+
+function isBigInt(f: Field): boolean {
+  return f.metadata.get(META_INT) === 'big';
 }
 
 function unifyFieldLists(a: readonly Field[], b: readonly Field[]): Field[] {
@@ -396,7 +405,10 @@ function preparer(field: Field): Prep | undefined {
     case Type.Float:
       return (v) => {
         if (v === null || v === undefined || typeof v === 'number') return v;
-        if (typeof v === 'bigint') return Number(v);
+        if (typeof v === 'bigint') {
+          if (v >= -9007199254740991n && v <= 9007199254740991n) return Number(v);
+          throw new TypeError(`integer ${v} in "${name}" cannot be stored exactly as Float64`);
+        }
         throw new TypeError(`expected a number in "${name}", got ${stringifyJson(v)}`);
       };
     case Type.Utf8:

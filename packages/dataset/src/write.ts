@@ -15,8 +15,10 @@ export interface WriteOptions {
   format?: DatasetFormat;
   /** jsonl: 'none' | 'gzip' (default from the extension). parquet: 'zstd' (default) | 'snappy' | 'gzip' | 'none'. arrow: 'none'. */
   compression?: WriteCompression;
-  /** Parquet rows per row group (default 16384). */
+  /** Parquet: at most this many rows per row group (default 16384). */
   rowGroupRows?: number;
+  /** Parquet: a row group is closed once its encoded size reaches about this many bytes (default 32 MiB). */
+  rowGroupBytes?: number;
   /** Replace an existing file at `output` (default false: an existing output is an error). */
   overwrite?: boolean;
   /** Arrow IPC layout; default 'stream' for `.arrows`, 'file' otherwise. */
@@ -35,6 +37,7 @@ export interface WriteSummary {
 }
 
 export const DEFAULT_ROW_GROUP_ROWS = 16384;
+export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
 
 /**
  * Writes all batches to `output` (jsonl / jsonl.gz, parquet, Arrow IPC file or stream). The data goes to a hidden
@@ -60,6 +63,9 @@ export async function writeDataset(
   const format = opts.format ?? detected!.format;
   const compression = opts.compression ?? (detected?.compression === 'gzip' ? 'gzip' : undefined);
   const rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  const rowGroupBytes = opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+  if (!Number.isInteger(rowGroupBytes) || rowGroupBytes < 1)
+    throw new Error(`rowGroupBytes must be a positive integer, got ${rowGroupBytes}`);
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1)
     throw new Error(`rowGroupRows must be a positive integer, got ${rowGroupRows}`);
   if (detected?.compression === 'zstd' || (format === 'jsonl' && compression === 'zstd')) {
@@ -102,7 +108,9 @@ export async function writeDataset(
       await sink.close();
     } else {
       const open = (schema: Schema): BatchSink =>
-        format === 'parquet' ? parquetSink(tmp, pqCompression, rowGroupRows) : arrowSink(tmp, schema, arrowLayout);
+        format === 'parquet'
+          ? parquetSink(tmp, pqCompression, rowGroupRows, rowGroupBytes)
+          : arrowSink(tmp, schema, arrowLayout);
       let schema: Schema | undefined;
       let sink: BatchSink | undefined;
       try {

@@ -72,6 +72,17 @@ describe('unifySchemas / castBatch', () => {
     expect(recordsFromBatch(castBatch(b2, u))).toEqual([{ a: 2.5, t: true }]);
   });
 
+  it('widens a foreign Int64 meeting Float64 to Float64, but refuses to round an integer beyond 2^53', () => {
+    const ints = new Schema([new Field('x', new Int64(), true)]);
+    const floats = new Schema([new Field('x', new Float64(), true)]);
+    const u = unifySchemas([ints, floats]);
+    expect(String(u.fields[0]!.type)).toBe('Float64');
+    expect(recordsFromBatch(castBatch(batchFromRecords([{ x: 12 }], ints), u))).toEqual([{ x: 12 }]);
+    expect(() => castBatch(batchFromRecords([{ x: 9007199254740993n }], ints), u)).toThrow(
+      /cannot be stored exactly as Float64/,
+    );
+  });
+
   it('treats Int32 and Float64 from foreign files as compatible numbers', () => {
     const a = new Schema([new Field('x', new Int32(), true)]);
     const b = new Schema([new Field('x', new Float64(), true)]);

@@ -31,19 +31,20 @@ export async function* readParquet(path: string, ctx: ColumnarContext): AsyncGen
     let offset = 0;
     for (let g = 0; g < groups; g++) {
       ctx.signal?.throwIfAborted();
-      let wasmTable: parquet.Table;
+      // Stream the row group batch by batch: arrow-rs holds the row group's compressed pages, we see one batch.
+      let stream: ReadableStream<parquet.RecordBatch>;
       try {
-        wasmTable = await file.read({ rowGroups: [g], batchSize: ctx.batchRows, ...(columns ? { columns } : {}) });
+        stream = await file.stream({ rowGroups: [g], batchSize: ctx.batchRows, ...(columns ? { columns } : {}) });
       } catch (err) {
-        if (columns) {
-          // Not every parquet-wasm version accepts nested column names; fall back to reading all columns.
-          wasmTable = await file.read({ rowGroups: [g], batchSize: ctx.batchRows });
-        } else throw new Error(`${path}: row group ${g}: ${String((err as Error)?.message ?? err)}`);
+        if (!columns) throw new Error(`${path}: row group ${g}: ${String((err as Error)?.message ?? err)}`);
+        // Not every parquet-wasm version accepts nested column names; fall back to reading all columns.
+        stream = await file.stream({ rowGroups: [g], batchSize: ctx.batchRows });
       }
-      const table = tableFromIPC(wasmTable.intoIPCStream());
-      for (const batch of table.batches) {
-        yield* processArrowBatch(batch, path, offset, ctx);
-        offset += batch.numRows;
+      for await (const wasmBatch of stream as unknown as AsyncIterable<parquet.RecordBatch>) {
+        for (const batch of tableFromIPC(wasmBatch.intoIPCStream()).batches) {
+          yield* processArrowBatch(batch, path, offset, ctx);
+          offset += batch.numRows;
+        }
       }
     }
   } finally {

@@ -122,10 +122,17 @@ const PARQUET_CODECS: Record<ParquetCompression, parquet.Compression> = {
  * Parquet through parquet-wasm's streaming writer (arrow-rs): row groups are flushed as they fill, so memory is
  * about one row group. The Arrow schema (with our field metadata) is stored in the file.
  */
-export function parquetSink(path: string, compression: ParquetCompression, rowGroupRows: number): BatchSink {
+export function parquetSink(
+  path: string,
+  compression: ParquetCompression,
+  rowGroupRows: number,
+  rowGroupBytes: number,
+): BatchSink {
   const props = new parquet.WriterPropertiesBuilder()
     .setCompression(PARQUET_CODECS[compression])
     .setMaxRowGroupSize(rowGroupRows)
+    // Checked between batches on the encoded size: bounds reader and writer memory when documents are long.
+    .setMaxRowGroupBytes(rowGroupBytes)
     .setCreatedBy('@steel/dataset (parquet-wasm)')
     .build();
   // A pull-based source: write() hands one batch over when the parquet writer asks for the next.
