@@ -43,6 +43,7 @@ export {
   type ReferenceOutput,
   type ReferenceWeights,
   referenceForward,
+  referenceStep,
   ropeTables,
 } from './reference.js';
 export { Rng } from './rng.js';
@@ -62,3 +63,14 @@ export {
   type WriteDtype,
   writeSafetensors,
 } from './safetensors.js';
+export {
+  argmax,
+  chooseToken,
+  type GenerateOptions,
+  generateTokens,
+  type LogitsStep,
+  processLogits,
+  type SamplingOptions,
+  samplingFromGenerationConfig,
+  softmax,
+} from './sampling.js';

@@ -3,6 +3,7 @@
 // ONNX graphs are tested against. Use it for tiny configs only.
 import { dims, type SteelConfig } from './config.js';
 import { CheckpointError } from './errors.js';
+import type { LogitsStep } from './sampling.js';
 
 /** Weights by HF name (float32 or float64 values, row-major, Linear weights [out, in]). */
 export type ReferenceWeights = Map<string, ArrayLike<number>>;
@@ -491,4 +492,18 @@ export function nextTokenLoss(
     count++;
   }
   return count ? total / count : Number.NaN;
+}
+
+/**
+ * A LogitsStep over the reference forward with its own cache: each call feeds the new ids (HF's cached call
+ * pattern) and returns the logits of the last position. For generateTokens on tiny models.
+ */
+export function referenceStep(
+  config: SteelConfig,
+  weights: ReferenceWeights,
+): { step: LogitsStep; cache: ReferenceCache } {
+  const cache = new ReferenceCache(config);
+  const V = config.vocab_size;
+  const step: LogitsStep = (ids) => referenceForward(config, weights, ids, cache).logits.subarray((ids.length - 1) * V);
+  return { step, cache };
 }
