@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { configToJson, parseConfig, presetConfig, type SteelConfig } from './config.js';
+import { configToJson, PRESETS, parseConfig, presetConfig, type SteelConfig } from './config.js';
 import { CheckpointError } from './errors.js';
 import { DEFAULT_SEED, initParameter } from './init.js';
 import { numel, type ParamSpec, parameterSpecs } from './params.js';
@@ -37,8 +37,10 @@ export async function loadConfig(source: string): Promise<SteelConfig> {
   let file = source;
   const stat = await fs.stat(source).catch(() => null);
   if (!stat) {
-    if (!source.includes('/') && !source.endsWith('.json')) return presetConfig(source);
-    throw new CheckpointError(`config not found: ${source} (pass a preset name, a config.json, or a model folder)`);
+    if (Object.hasOwn(PRESETS, source)) return presetConfig(source);
+    throw new CheckpointError(
+      `config not found: ${source} is neither an existing config.json or model folder nor a preset (${Object.keys(PRESETS).join(', ')})`,
+    );
   }
   if (stat.isDirectory()) file = path.join(source, CONFIG_FILE);
   const json = await readJson(file);

@@ -266,7 +266,7 @@ function tokenId(config: SteelConfig, field: 'bos_token_id' | 'pad_token_id' | '
 
 /** Checks every field the architecture uses; returns the same object. Throws SteelConfigError on the first problem. */
 export function validateConfig(config: SteelConfig): SteelConfig {
-  const vocab = positiveInt(config, 'vocab_size');
+  positiveInt(config, 'vocab_size');
   const hidden = positiveInt(config, 'hidden_size');
   const heads = positiveInt(config, 'num_attention_heads');
   const kvHeads = positiveInt(config, 'num_key_value_heads');
@@ -274,7 +274,6 @@ export function validateConfig(config: SteelConfig): SteelConfig {
   positiveInt(config, 'intermediate_size');
   positiveInt(config, 'mlp_div_ratio');
   positiveInt(config, 'max_position_embeddings');
-  void vocab;
   if (hidden % heads !== 0) {
     throw new SteelConfigError(
       'num_attention_heads',

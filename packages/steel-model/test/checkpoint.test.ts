@@ -125,6 +125,10 @@ describe('HF-style folders', () => {
     await expect(ModelWeights.open(dir)).rejects.toThrow(/neither model.safetensors nor model.safetensors.index.json/);
     await expect(loadModelFolder(dir)).rejects.toThrow(/config not found: .*empty-folder\/config.json/);
     await expect(loadConfig(path.join(tmp, 'nope', 'config.json'))).rejects.toThrow(/config not found/);
+    await expect(loadConfig('steel-9b')).rejects.toThrow(
+      /neither .* nor a preset \(steel-1b, steel-tiny, steel-small\)/,
+    );
+    expect(await loadConfig('steel-tiny')).toEqual(presetConfig('steel-tiny'));
   });
 
   it('loads every python-written fixture folder (tied lm_head absent from the file)', async () => {
