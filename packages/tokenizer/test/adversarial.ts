@@ -16,6 +16,11 @@ export const ADVERSARIAL: Record<string, string> = {
   partialSpecial: '<|im_end| <|im_end|x <|im_start <|end|of|text|>',
   code: 'def f(x):\r\n    return {"a": x**2}  # comment\n\nconst y = (a) => a?.b ?? 0;\n',
   bom: '\uFEFFstarts with a BOM',
+  // JS \s contains U+FEFF and lacks U+0085; Rust's \s (Unicode White_Space) is the other way round.
+  bomAfterNewline: '<gh_stars>1-10\n\uFEFF// header\n#include "x.h"\n \uFEFF\uFEFF x',
+  nextLine: 'a\u0085b \u0085\u0085 c\u0085\n\u000b\u000c vt ff \u2028 ls \u2029 ps \u3000 ideographic',
+  // Rust's (?i) folds 's' with U+017F LATIN SMALL LETTER LONG S.
+  longS: "it'\u017F IT'S we'LL they'Re 'K",
   controls: 'nul\u0000 bell\u0007 del\u007f nbsp\u00a0 zwsp\u200b',
   mixedScripts: 'Привет мир Γειά σου κόσμε مرحبا بالعالم नमस्ते こんにちは 안녕하세요',
   math: '𝒳 ∑ ∫ ≠ ≤ 𝔸 𝟘 ℝ',

@@ -19,6 +19,57 @@ function withStringMerges(json: TokenizerJson): TokenizerJson {
   return { ...json, model: { ...json.model, merges } };
 }
 
+/**
+ * Unicode White_Space, which is what Rust's `\s` means. JavaScript's `\s` differs: it includes U+FEFF and lacks
+ * U+0085, so `"\n\uFEFF//"` (common at the top of C++ files) pre-tokenizes differently unless we spell it out.
+ */
+const WHITE_SPACE = '\\t\\n\\v\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+
+/** Rust's `(?i:...)` folds s with ſ (U+017F); xenova's own rewrite of Qwen's contraction group drops that. */
+const CONTRACTIONS_RUST = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+const CONTRACTIONS_JS = "(?:'(?:[sS\\u017F]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))";
+
+/** Rewrites a Rust-syntax pre-tokenizer regex so that JavaScript's RegExp (u flag) matches exactly the same. */
+export function rustRegexForJs(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  const src = pattern.split(CONTRACTIONS_RUST).join(CONTRACTIONS_JS);
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\' && i + 1 < src.length) {
+      const n = src[i + 1]!;
+      i++;
+      if (n === 's') out += inClass ? WHITE_SPACE : `[${WHITE_SPACE}]`;
+      else if (n === 'S' && !inClass) out += `[^${WHITE_SPACE}]`;
+      else if (n === 'S') throw new TokenizerError(`cannot translate \\S inside a character class: ${pattern}`);
+      else out += c + n;
+      continue;
+    }
+    if (c === '[' && !inClass) inClass = true;
+    else if (c === ']' && inClass) inClass = false;
+    out += c;
+  }
+  return out;
+}
+
+function rewritePatterns(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewritePatterns);
+  if (!node || typeof node !== 'object') return node;
+  const obj = node as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) copy[k] = rewritePatterns(v);
+  const pattern = obj.pattern as { Regex?: unknown } | undefined;
+  if (obj.type === 'Split' && pattern && typeof pattern.Regex === 'string') {
+    copy.pattern = { Regex: rustRegexForJs(pattern.Regex) };
+  }
+  return copy;
+}
+
+function forXenova(json: TokenizerJson): TokenizerJson {
+  const j = withStringMerges(json);
+  return { ...j, pre_tokenizer: rewritePatterns(j.pre_tokenizer) };
+}
+
 export class JsEngine implements EncodeEngine {
   readonly name = 'js' as const;
   private special?: XenovaTokenizer;
@@ -38,7 +89,7 @@ export class JsEngine implements EncodeEngine {
         `the js engine needs '@xenova/transformers', which failed to load: ${(err as Error).message}`,
       );
     }
-    return new JsEngine(mod.PreTrainedTokenizer, withStringMerges(json));
+    return new JsEngine(mod.PreTrainedTokenizer, forXenova(json));
   }
 
   private instance(allowSpecial: boolean): XenovaTokenizer {
