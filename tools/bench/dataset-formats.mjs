@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Read and write throughput of every @steel/dataset format on real jsonl files. Prints one JSON object.
+//
+//   node tools/bench/dataset-formats.mjs ../shared/data/steel-samples/sky/*.jsonl [--scale 10] [--repeat 5]
+//
+// The input records are loaded once and repeated --scale times (so small samples give stable numbers). For each
+// format the batches are written with writeDataset and read back with readDataset (touching every string, as a
+// consumer would). MB/s is relative to the size of the data as plain jsonl ("logical" bytes), so formats compare
+// directly; the on-disk size of each file is reported too. Best of --repeat runs (the machine may be shared).
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { batchFromRecords, readDataset, recordsFromBatch, writeDataset } from '@steel/dataset';
+
+const args = process.argv.slice(2);
+let scale = 10;
+let repeat = 5;
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--scale') scale = Number(args[++i]);
+  else if (args[i] === '--repeat') repeat = Number(args[++i]);
+  else files.push(args[i]);
+}
+if (files.length === 0) {
+  process.stderr.write('usage: dataset-formats.mjs <file.jsonl...> [--scale K] [--repeat N]\n');
+  process.exit(2);
+}
+
+const base = [];
+for await (const b of readDataset(files)) base.push(...recordsFromBatch(b));
+const records = [];
+for (let k = 0; k < scale; k++) records.push(...base);
+const batches = [];
+for (let i = 0; i < records.length; i += 4096) batches.push(batchFromRecords(records.slice(i, i + 4096)));
+const logicalBytes = records.reduce((a, r) => a + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+const dir = mkdtempSync(join(tmpdir(), 'steel-bench-formats-'));
+
+function touch(batch) {
+  let n = 0;
+  for (let c = 0; c < batch.numCols; c++) for (const v of batch.getChildAt(c)) if (typeof v === 'string') n += v.length;
+  return n;
+}
+
+async function timeRead(path) {
+  let rows = 0;
+  const t0 = performance.now();
+  for await (const b of readDataset(path)) {
+    rows += b.numRows;
+    touch(b);
+  }
+  const ms = performance.now() - t0;
+  if (rows !== records.length) throw new Error(`${path}: read ${rows} rows, expected ${records.length}`);
+  return ms;
+}
+
+const cases = [
+  { format: 'jsonl', file: 'data.jsonl' },
+  { format: 'jsonl.gz', file: 'data.jsonl.gz' },
+  { format: 'parquet (zstd)', file: 'zstd.parquet', opts: { compression: 'zstd' } },
+  { format: 'parquet (snappy)', file: 'snappy.parquet', opts: { compression: 'snappy' } },
+  { format: 'arrow (IPC file)', file: 'data.arrow' },
+  { format: 'arrow (IPC stream)', file: 'data.arrows' },
+];
+
+const mbps = (ms) => Number((logicalBytes / 1e6 / (ms / 1000)).toFixed(1));
+const results = [];
+try {
+  for (const c of cases) {
+    const path = join(dir, c.file);
+    const writes = [];
+    const reads = [];
+    for (let it = 0; it < repeat; it++) {
+      const t0 = performance.now();
+      await writeDataset(batches, path, { ...c.opts, overwrite: true });
+      writes.push(performance.now() - t0);
+      reads.push(await timeRead(path));
+    }
+    results.push({
+      format: c.format,
+      fileBytes: statSync(path).size,
+      writeMBps: mbps(Math.min(...writes)),
+      readMBps: mbps(Math.min(...reads)),
+    });
+  }
+  // csv is read-only in @steel/dataset: write it here (RFC 4180 quoting), then time the reader.
+  const cols = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const q = (v) =>
+    v === undefined || v === null
+      ? ''
+      : `"${String(typeof v === 'object' ? JSON.stringify(v) : v).replace(/"/g, '""')}"`;
+  const csv = join(dir, 'data.csv');
+  writeFileSync(csv, `${cols.join(',')}\n${records.map((r) => cols.map((k) => q(r[k])).join(',')).join('\n')}\n`);
+  const reads = [];
+  for (let it = 0; it < repeat; it++) reads.push(await timeRead(csv));
+  results.push({ format: 'csv', fileBytes: statSync(csv).size, writeMBps: null, readMBps: mbps(Math.min(...reads)) });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      node: process.version,
+      inputs: files,
+      scale,
+      repeat,
+      rows: records.length,
+      logicalBytes,
+      results,
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    },
+    null,
+    2,
+  )}\n`,
+);
