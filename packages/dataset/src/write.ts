@@ -1,7 +1,7 @@
 // writeDataset: batches -> one file, atomically, with ONE schema per file (later, wider batches trigger a rewrite).
 import { createReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { type RecordBatch, RecordBatchReader, type Schema, tableFromIPC } from 'apache-arrow';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { type RecordBatch, RecordBatchReader, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { writeAtomically } from './atomic.js';
 import { type DatasetFormat, detectFormat, isArrowStreamPath } from './format.js';
@@ -139,11 +139,10 @@ export async function writeDataset(
           count++;
           opts.onBatch?.(batch.numRows);
         }
-        if (!sink) {
-          throw new Error(`no batches to write to ${output}: the input had no records`);
-        }
-        await sink.close();
+        if (sink) await sink.close();
         sink = undefined;
+        // No rows at all: still a valid (empty) file with the schema we know, so downstream readers see 0 rows.
+        if (rows === 0) await writeFile(tmp, emptyFile(format, schema ?? new Schema([]), arrowLayout));
       } finally {
         if (sink) await sink.close().catch(() => undefined);
       }
@@ -175,4 +174,11 @@ async function* readBack(path: string, format: DatasetFormat): AsyncGenerator<Re
   } finally {
     stream.destroy();
   }
+}
+
+function emptyFile(format: DatasetFormat, schema: Schema, layout: 'file' | 'stream'): Uint8Array {
+  const ipc = tableToIPC(new Table(schema), layout === 'stream' || format === 'parquet' ? 'stream' : 'file');
+  if (format !== 'parquet') return ipc;
+  const table = parquet.Table.fromIPCStream(ipc);
+  return parquet.writeParquet(table);
 }

@@ -80,6 +80,16 @@ describe('writeDataset', () => {
     expect(readdirSync(d).sort()).toEqual(['w.arrow', 'w.parquet']);
   });
 
+  it('writes a valid empty file when there are no rows', async () => {
+    const d = tempDir();
+    for (const name of FORMATS) {
+      const p = join(d, name);
+      const summary = await writeDataset([], p);
+      expect(summary.rows).toBe(0);
+      expect(await readAll(p)).toEqual([]);
+    }
+  });
+
   it('rejects unsupported combinations with a clear message', async () => {
     const d = tempDir();
     const one = [batchFromRecords([{ a: 1 }])];

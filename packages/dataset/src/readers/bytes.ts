@@ -1,4 +1,5 @@
 // Byte streams of (possibly compressed) files, split into lines or JSON array elements without decoding the whole.
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -202,15 +203,12 @@ export async function* splitJsonArray(
   }
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** Strict UTF-8 decoding; undefined when the bytes are not valid UTF-8. */
+/**
+ * Strict UTF-8 decoding; undefined when the bytes are not valid UTF-8. `isUtf8` (simdutf) + `toString` is several
+ * times faster than a fatal TextDecoder in Node 20 and rejects exactly the same inputs.
+ */
 export function decodeUtf8(bytes: Buffer): string | undefined {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    return undefined;
-  }
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
 }
 
 /** The first non-whitespace byte of a file (after a BOM), or undefined for an empty file. */
