@@ -62,6 +62,8 @@ function decodeMojibakeOnce(text: string): string {
 
 /** Undo UTF-8 read as windows-1252/latin-1, repeatedly (multi-level mojibake). */
 export function fixEncoding(text: string): string {
+  // Every UTF-8 lead byte 0xC2-0xF4 reads as U+00C2-U+00F4 in both windows-1252 and latin-1: no such char, no mojibake.
+  if (!/[\u00c2-\u00f4]/.test(text)) return text;
   for (let round = 0; round < 8; round++) {
     const next = decodeMojibakeOnce(text);
     if (next === text) break;

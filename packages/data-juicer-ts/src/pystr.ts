@@ -47,6 +47,33 @@ export function pyStrip(s: string): string {
 }
 
 const ISALNUM_RE = /^[\p{L}\p{N}]$/u;
+// BMP lookup table for isalnum (built once; astral code points fall back to the regex).
+const BMP_ALNUM = new Uint8Array(0x10000);
+for (let cp = 0; cp < 0x10000; cp++) if (ISALNUM_RE.test(String.fromCharCode(cp))) BMP_ALNUM[cp] = 1;
+
+/** Count code points and those for which `pred` holds, walking the string once without allocating. */
+export function countCodePoints(s: string, pred: (cp: number) => boolean): [number, number] {
+  let n = 0;
+  let hits = 0;
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    n++;
+    if (pred(cp)) hits++;
+  }
+  return [n, hits];
+}
+
+/** Python `str.isalnum()` for one code point given as a number. */
+export function isAlnumCodePoint(cp: number): boolean {
+  return cp < 0x10000 ? BMP_ALNUM[cp] === 1 : ISALNUM_RE.test(String.fromCodePoint(cp));
+}
 const ISALPHA_RE = /^\p{L}$/u;
 /** Python `str.isalnum()` for one code point (letters of any script, and any numeric character). */
 export function isAlnumChar(c: string): boolean {

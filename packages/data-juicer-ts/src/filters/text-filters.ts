@@ -1,8 +1,8 @@
 // The model-free text filters of Data-Juicer, with their stat formulas.
 
 import { ParamError, type ParamValues } from '../params.js';
-import { codePoints, isAlnumChar, pyLen, splitlines } from '../pystr.js';
-import { isSpecialChar } from '../special-characters.js';
+import { countCodePoints, isAlnumCodePoint, pyLen, splitlines } from '../pystr.js';
+import { SPECIAL_CHARACTERS } from '../special-characters.js';
 import { refineWords, splitWords } from '../words.js';
 import { defineRangeFilter, NO_MAX } from './range-filter.js';
 
@@ -21,11 +21,8 @@ const int = (what: string, def: number, min?: number) => ({
 });
 
 export function alnumRatio(text: string): number {
-  const chars = codePoints(text);
-  if (chars.length === 0) return 0.0;
-  let n = 0;
-  for (const c of chars) if (isAlnumChar(c)) n++;
-  return n / chars.length;
+  const [n, hits] = countCodePoints(text, isAlnumCodePoint);
+  return n === 0 ? 0.0 : hits / n;
 }
 
 export const alphanumericFilter = defineRangeFilter({
@@ -81,22 +78,34 @@ export const maximumLineLengthFilter = defineRangeFilter({
 
 /** BigScience character repetition: share of all n-grams taken by the top floor(sqrt(N)) repeated ones. */
 export function characterRepetitionRatio(text: string, repLen: number): number {
-  const chars = codePoints(text);
+  // UTF-16 offsets of each code point, so n-grams are substrings (no per-gram array joins).
+  const starts: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    starts.push(i);
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  starts.push(text.length);
+  const numChars = starts.length - 1;
   const freq = new Map<string, number>();
-  for (let i = 0; i + repLen <= chars.length; i++) {
-    const g = chars.slice(i, i + repLen).join('');
+  for (let i = 0; i + repLen <= numChars; i++) {
+    const g = text.slice(starts[i], starts[i + repLen]);
     freq.set(g, (freq.get(g) ?? 0) + 1);
   }
   if (freq.size === 0) return 0.0;
   const counts = [...freq.values()].sort((a, b) => b - a);
-  const numNoRep = counts.filter((c) => c === 1).length;
+  let numNoRep = 0;
+  let total = 0;
+  for (const c of counts) {
+    total += c;
+    if (c === 1) numNoRep++;
+  }
   const k = Math.min(Math.floor(Math.sqrt(counts.length)), counts.length - numNoRep);
   let top = 0;
-  let total = 0;
-  counts.forEach((c, i) => {
-    total += c;
-    if (i < k) top += c;
-  });
+  for (let i = 0; i < k; i++) top += counts[i]!;
   return total === 0 ? 0.0 : top / total;
 }
 
@@ -110,12 +119,11 @@ export const characterRepetitionFilter = defineRangeFilter({
   compute: (t, p: ParamValues) => characterRepetitionRatio(t, p.rep_len as number),
 });
 
+const isSpecialCodePoint = (cp: number) => SPECIAL_CHARACTERS.has(cp);
+
 export function specialCharRatio(text: string): number {
-  const chars = codePoints(text);
-  if (chars.length === 0) return 0.0;
-  let n = 0;
-  for (const c of chars) if (isSpecialChar(c)) n++;
-  return n / chars.length;
+  const [n, hits] = countCodePoints(text, isSpecialCodePoint);
+  return n === 0 ? 0.0 : hits / n;
 }
 
 export const specialCharactersFilter = defineRangeFilter({

@@ -9,5 +9,5 @@ export const cleanEmailMapper: OpDefinition = {
   kind: 'mapper',
   description: 'Remove email addresses (or any `pattern`), replacing them with `repl`.',
   params: REGEX_CLEAN_PARAMS,
-  create: (p) => new RegexCleanMapper('clean_email_mapper', p, EMAIL_PATTERN, 's'),
+  create: (p) => new RegexCleanMapper('clean_email_mapper', p, EMAIL_PATTERN, 's', /@/),
 };

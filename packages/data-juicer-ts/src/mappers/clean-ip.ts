@@ -12,5 +12,5 @@ export const cleanIpMapper: OpDefinition = {
   kind: 'mapper',
   description: 'Remove IPv4/IPv6 addresses (or any `pattern`), replacing them with `repl`.',
   params: REGEX_CLEAN_PARAMS,
-  create: (p) => new RegexCleanMapper('clean_ip_mapper', p, IP_PATTERN, 's'),
+  create: (p) => new RegexCleanMapper('clean_ip_mapper', p, IP_PATTERN, 's', /[0-9]\.|:/),
 };

@@ -14,5 +14,6 @@ export const cleanLinksMapper: OpDefinition = {
   kind: 'mapper',
   description: 'Remove URLs and URL-like runs (or any `pattern`), replacing them with `repl`.',
   params: REGEX_CLEAN_PARAMS,
-  create: (p) => new RegexCleanMapper('clean_links_mapper', p, LINKS_PATTERN, 's'),
+  // Precheck: every match has a scheme ':', a 'www' prefix or the '/' after a host.tld.
+  create: (p) => new RegexCleanMapper('clean_links_mapper', p, LINKS_PATTERN, 's', /[:/]|www/i),
 };

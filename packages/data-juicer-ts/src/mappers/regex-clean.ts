@@ -19,15 +19,20 @@ export class RegexCleanMapper extends Mapper {
   private readonly re: RegExp;
   private readonly repl: (match: string, ...rest: unknown[]) => string;
 
-  constructor(name: string, params: ParamValues, defaultPattern: string, defaultFlags: string) {
+  /** A cheap test every match of the default pattern needs (skips the full regex on most texts). */
+  private readonly precheck: RegExp | null;
+
+  constructor(name: string, params: ParamValues, defaultPattern: string, defaultFlags: string, precheck?: RegExp) {
     super(name, params);
     const user = params.pattern as string | null;
     this.re = user === null ? compilePyRegex(defaultPattern, defaultFlags) : compilePyRegex(stripRawPrefix(user), 's');
+    this.precheck = user === null && precheck ? precheck : null;
     // Python's re.sub template semantics: \1, \g<name> and backslash escapes in repl are processed.
     this.repl = pyReplacer(params.repl as string);
   }
 
   processText(text: string): string {
+    if (this.precheck && !this.precheck.test(text)) return text;
     this.re.lastIndex = 0;
     if (!this.re.test(text)) return text;
     this.re.lastIndex = 0;

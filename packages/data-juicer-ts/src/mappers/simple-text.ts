@@ -65,11 +65,10 @@ export const punctuationNormalizationMapper: OpDefinition = {
 };
 
 /** Python strip(), then each of VARIOUS_WHITESPACES -> one ASCII space (no collapsing; newlines stay). */
+const VARIOUS_WHITESPACES_RE = new RegExp(`[${[...VARIOUS_WHITESPACES].join('').replace('\t', '\\t')}]`, 'g');
+
 export function normalizeWhitespace(text: string): string {
-  const stripped = pyStrip(text);
-  let out = '';
-  for (const ch of stripped) out += VARIOUS_WHITESPACES.has(ch) ? ' ' : ch;
-  return out;
+  return pyStrip(text).replace(VARIOUS_WHITESPACES_RE, ' ');
 }
 
 export const whitespaceNormalizationMapper: OpDefinition = {
