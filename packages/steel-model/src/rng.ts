@@ -19,16 +19,44 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+// Ziggurat tables (Marsaglia & Tsang 2000, "The Ziggurat Method for Generating Random Variables", 128 layers).
+const ZIG_R = 3.442619855899;
+const KN = new Float64Array(128);
+const WN = new Float64Array(128);
+const FN = new Float64Array(128);
+{
+  const m1 = 2147483648;
+  const vn = 9.91256303526217e-3;
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = vn / Math.exp(-0.5 * dn * dn);
+  KN[0] = Math.floor((dn / q) * m1);
+  KN[1] = 0;
+  WN[0] = q / m1;
+  WN[127] = dn / m1;
+  FN[0] = 1;
+  FN[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+    KN[i + 1] = Math.floor((dn / tn) * m1);
+    tn = dn;
+    FN[i] = Math.exp(-0.5 * dn * dn);
+    WN[i] = dn / m1;
+  }
+}
+
 /**
  * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit state, passes PractRand) producing doubles
- * with 53 random bits, and standard normals by the Box-Muller transform (both outputs used).
+ * with 53 random bits, and standard normals by the Ziggurat method (Marsaglia & Tsang 2000, 128 layers; the layer
+ * index is drawn from separate bits than the value, as Doornik 2005 recommends).
  */
 export class Rng {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
-  private spare: number | null = null;
+  private bits = 0;
+  private nbits = 0;
 
   /** seed: any safe integer; stream: a label (we use the tensor name). */
   constructor(seed: number, stream = '') {
@@ -59,21 +87,41 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** Standard normal N(0, 1). */
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
+  /** 7 random bits for the Ziggurat layer, four per 32-bit draw. */
+  private layer(): number {
+    if (this.nbits === 0) {
+      this.bits = this.nextU32();
+      this.nbits = 4;
     }
-    const u1 = 1 - this.uniform(); // (0, 1]: log is finite
-    const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    this.spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
+    const iz = this.bits & 127;
+    this.bits >>>= 8;
+    this.nbits--;
+    return iz;
   }
 
-  /** Fills `out` with N(mean, std^2). */
+  /** Standard normal N(0, 1). */
+  normal(): number {
+    for (;;) {
+      const hz = this.nextU32() | 0; // signed 32-bit
+      const iz = this.layer();
+      const x = hz * WN[iz]!;
+      if (Math.abs(hz) < KN[iz]!) return x; // inside the layer's rectangle: ~98.8% of draws
+      if (iz === 0) {
+        // base strip: a draw from the tail beyond R (Marsaglia's exponential rejection)
+        let tx: number;
+        let ty: number;
+        do {
+          tx = -Math.log(1 - this.uniform()) / ZIG_R;
+          ty = -Math.log(1 - this.uniform());
+        } while (ty + ty < tx * tx);
+        return hz > 0 ? ZIG_R + tx : -ZIG_R - tx;
+      }
+      // wedge: accept under the density, else draw again
+      if (FN[iz]! + this.uniform() * (FN[iz - 1]! - FN[iz]!) < Math.exp(-0.5 * x * x)) return x;
+    }
+  }
+
+  /** Fills `out` with N(mean, std^2) (the same sequence as repeated normal() calls). */
   fillNormal(out: Float32Array | Float64Array, std: number, mean = 0): void {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
   }

@@ -8,6 +8,7 @@ import {
   numel,
   parameterSpecs,
   presetConfig,
+  Rng,
   SafetensorsFile,
 } from '../src/index.js';
 import { CASES, FIXTURES } from './fixtures.js';
@@ -109,5 +110,49 @@ describe('init (spec §1.11)', () => {
     const within2 = big.filter((x) => Math.abs(x) < 2).length / big.length;
     expect(Math.abs(within1 - 0.6827)).toBeLessThan(0.005);
     expect(Math.abs(within2 - 0.9545)).toBeLessThan(0.003);
+  });
+});
+
+/** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
+function phi(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+describe('Rng', () => {
+  it('normals pass a Kolmogorov-Smirnov test and have normal tails and kurtosis (1M draws)', () => {
+    const n = 1_000_000;
+    const x = new Float64Array(n);
+    new Rng(2024, 'ks').fillNormal(x, 1);
+    let m4 = 0;
+    let beyond35 = 0;
+    let beyond4 = 0;
+    for (const v of x) {
+      m4 += v ** 4;
+      if (Math.abs(v) > 3.5) beyond35++;
+      if (Math.abs(v) > 4) beyond4++;
+    }
+    expect(Math.abs(m4 / n - 3)).toBeLessThan(0.05);
+    expect(Math.abs(beyond35 - n * 4.6525e-4)).toBeLessThan(80); // sd ~ 22
+    expect(Math.abs(beyond4 - n * 6.334e-5)).toBeLessThan(30); // sd ~ 8
+    x.sort();
+    let ks = 0;
+    for (let i = 0; i < n; i += 97) ks = Math.max(ks, Math.abs((i + 0.5) / n - phi(x[i]!)));
+    expect(ks).toBeLessThan(1.63 / Math.sqrt(n)); // KS critical value at the 1% level
+  });
+
+  it('fillNormal gives the same sequence as repeated normal() calls, across odd-length fills', () => {
+    const a = new Rng(42, 'stream');
+    const b = new Rng(42, 'stream');
+    const filled = new Float64Array(11);
+    a.fillNormal(filled.subarray(0, 3), 1);
+    a.fillNormal(filled.subarray(3, 4), 1);
+    a.fillNormal(filled.subarray(4), 1);
+    const one = Float64Array.from({ length: 11 }, () => b.normal());
+    expect(filled).toEqual(one);
   });
 });
