@@ -214,14 +214,33 @@ export class QwenTokenizer {
   }
 
   /**
-   * Ids of a rendered chat. The template's control tokens are split out (allowSpecial), as HF's
-   * apply_chat_template(tokenize=True) does — so are any special-token strings inside message contents.
+   * Ids of a rendered chat: the template's control tokens become control ids. A special-token string inside a
+   * message's content would become a control id too (that is what HF's apply_chat_template(tokenize=True) does), so
+   * by default it is refused with an error naming the message; pass `allowSpecialInContent: true` to accept it.
    */
   async encodeChat(
     messages: Array<{ role: string; content: string }>,
-    options: ChatTemplateOptions = {},
+    options: ChatTemplateOptions & { allowSpecialInContent?: boolean } = {},
   ): Promise<number[]> {
-    return this.encode(this.applyChatTemplate(messages, options), { allowSpecial: true });
+    const text = this.applyChatTemplate(messages, options);
+    if (!options.allowSpecialInContent) {
+      const specials = Object.keys(this.addedTokens);
+      messages.forEach((m, i) => {
+        let found: string | undefined;
+        let at = Number.POSITIVE_INFINITY;
+        for (const sp of specials) {
+          const k = m.content.indexOf(sp);
+          if (k >= 0 && k < at) [found, at] = [sp, k];
+        }
+        if (found) {
+          throw new TokenizerError(
+            `encodeChat: messages[${i}].content contains the control token ${found} at index ${at}; ` +
+              'remove it, or pass allowSpecialInContent: true to let it act as a control token',
+          );
+        }
+      });
+    }
+    return this.encode(text, { allowSpecial: true });
   }
 
   /** The chat template source (Jinja). */
