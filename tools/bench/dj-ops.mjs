@@ -4,7 +4,7 @@
 // Usage: node tools/bench/dj-ops.mjs <file.jsonl> [more.jsonl ...] [--repeat N] [--text-key text]
 // Prints one JSON object to stdout. Build first: npx nx run @steel/data-juicer-ts:build
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -43,9 +43,22 @@ function runRecipe(samples) {
   return { kept: out.length, errors: p.reports.reduce((a, r) => a + r.errors, 0), reports: p.reports };
 }
 
+function loadSamples(files, repeat) {
+  const samples = [];
+  for (const f of files)
+    for (const line of readFileSync(f, 'utf8').split('\n')) if (line.trim()) samples.push(JSON.parse(line));
+  const original = samples.slice();
+  for (let r = 1; r < repeat; r++) for (const s of original) samples.push({ ...s });
+  return samples;
+}
+
 if (!isMainThread) {
+  // Each worker reads the input itself and processes its contiguous slice, as a sharded run would.
+  const { files, repeat, shard, shards } = workerData;
+  const all = loadSamples(files, repeat);
+  const per = Math.ceil(all.length / shards);
   const t0 = performance.now();
-  const r = runRecipe(workerData.samples);
+  const r = runRecipe(all.slice(shard * per, (shard + 1) * per));
   parentPort.postMessage({ kept: r.kept, ms: performance.now() - t0 });
 } else {
   const args = process.argv.slice(2);
@@ -100,22 +113,27 @@ if (!isMainThread) {
   const one = runRecipe(samples);
   const oneS = (performance.now() - t0) / 1000;
 
-  const half = Math.ceil(samples.length / 2);
   const here = fileURLToPath(import.meta.url);
-  t0 = performance.now();
-  const parts = await Promise.all(
-    [samples.slice(0, half), samples.slice(half)].map(
-      (part) =>
-        new Promise((resolve, reject) => {
-          const w = new Worker(here, { workerData: { samples: part } });
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-    ),
-  );
-  const twoS = (performance.now() - t0) / 1000;
-
+  const inWorkers = async (n) => {
+    const t = performance.now();
+    const parts = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, shard) =>
+          new Promise((resolve, reject) => {
+            const w = new Worker(here, { workerData: { files, repeat, shard, shards: n } });
+            w.once('message', resolve);
+            w.once('error', reject);
+          }),
+      ),
+    );
+    return { wall: (performance.now() - t) / 1000, parts };
+  };
+  const w1 = await inWorkers(1);
+  const w2 = await inWorkers(2);
+  const twoS = w2.wall;
   const result = {
+    machine: { cpus: cpus().length, loadavg_1m_at_end: +loadavg()[0].toFixed(2) },
     files,
     docs: samples.length,
     text_mb: +textMB.toFixed(3),
@@ -129,11 +147,14 @@ if (!isMainThread) {
         kept: one.kept,
         errors: one.errors,
       },
-      workers_2: {
+      // wall time from spawning the worker threads to their last result (each reads and parses the input itself)
+      worker_threads_1: { seconds: +w1.wall.toFixed(3), process_seconds: +(w1.parts[0].ms / 1000).toFixed(3) },
+      worker_threads_2: {
         seconds: +twoS.toFixed(3),
+        process_seconds: w2.parts.map((p) => +(p.ms / 1000).toFixed(3)),
         mb_per_s: +(textMB / twoS).toFixed(2),
-        kept: parts.reduce((a, p) => a + p.kept, 0),
-        speedup: +(oneS / twoS).toFixed(2),
+        kept: w2.parts.reduce((a, p) => a + p.kept, 0),
+        speedup_vs_1_thread: +(w1.wall / twoS).toFixed(2),
       },
       ratio_to_io_floor: +(oneS / (ioMs / 1000) / repeat).toFixed(2),
       kept_per_op: Object.fromEntries(one.reports.map((r) => [r.name, r.out])),
