@@ -1,6 +1,5 @@
 // writeDataset: batches -> one file, atomically, with ONE schema per file (later, wider batches trigger a rewrite).
-import { createReadStream } from 'node:fs';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { type RecordBatch, RecordBatchReader, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { writeAtomically } from './atomic.js';
@@ -167,12 +166,12 @@ async function* readBack(path: string, format: DatasetFormat): AsyncGenerator<Re
     }
     return;
   }
-  const stream = createReadStream(path);
+  const handle = await open(path, 'r');
   try {
-    const reader = await RecordBatchReader.from(stream);
+    const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncIterable<RecordBatch>;
     for await (const b of reader) yield b;
   } finally {
-    stream.destroy();
+    await handle.close();
   }
 }
 

@@ -1,6 +1,7 @@
 // Readers for the columnar formats (parquet by row group, Arrow IPC file or stream), and the shared post-processing
 // of Arrow batches (required fields, field selection) that keeps batches columnar whenever it can.
-import { createReadStream, openAsBlob } from 'node:fs';
+import { openAsBlob } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Field, makeData, RecordBatch, RecordBatchReader, Schema, Struct, Type, tableFromIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import type { ErrorReport } from '../errors.js';
@@ -52,25 +53,28 @@ export async function* readParquet(path: string, ctx: ColumnarContext): AsyncGen
   }
 }
 
-/** Arrow IPC, file or stream format (detected from the bytes), batch by batch from a file stream. */
+/**
+ * Arrow IPC, file or stream format (detected from the bytes), batch by batch. Read through a FileHandle, not a
+ * byte stream: apache-arrow reads a *file*-format byte stream whole into memory, while a FileHandle gives it random
+ * access (footer, then one batch at a time).
+ */
 export async function* readArrow(path: string, ctx: ColumnarContext): AsyncGenerator<RecordBatch> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  let reader: RecordBatchReader;
+  const handle = await open(path, 'r');
   try {
-    reader = await RecordBatchReader.from(stream);
-  } catch (err) {
-    stream.destroy();
-    throw new Error(`${path}: not a readable Arrow IPC file (${(err as Error).message})`);
-  }
-  let offset = 0;
-  try {
+    let reader: AsyncIterable<RecordBatch>;
+    try {
+      reader = (await RecordBatchReader.from(handle)) as unknown as AsyncIterable<RecordBatch>;
+    } catch (err) {
+      throw new Error(`${path}: not a readable Arrow IPC file (${(err as Error).message})`);
+    }
+    let offset = 0;
     for await (const batch of reader) {
       ctx.signal?.throwIfAborted();
       yield* processArrowBatch(batch, path, offset, ctx);
       offset += batch.numRows;
     }
   } finally {
-    stream.destroy();
+    await handle.close();
   }
 }
 
