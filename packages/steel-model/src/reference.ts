@@ -42,6 +42,9 @@ export interface ReferenceOutput {
   logits: Float64Array;
   /** Final hidden states after model.norm, [T x hidden_size]. */
   hidden: Float64Array;
+  /** Output of every decoder layer (residual stream after the FFN), [T x hidden_size] each: for layer-by-layer
+   * debugging of other implementations against the goldens' `hidden.{l}` tensors. */
+  layers: Float64Array[];
 }
 
 function weight(weights: ReferenceWeights, name: string, size: number): ArrayLike<number> {
@@ -398,6 +401,7 @@ export function referenceForward(
   const T = ids.length;
   if (T === 0) throw new RangeError('referenceForward: ids is empty');
   const past = cache?.length ?? 0;
+  const layers: Float64Array[] = [];
 
   // h0 = Embed[ids]
   const embed = weight(weights, 'model.embed_tokens.weight', V * d);
@@ -454,13 +458,14 @@ export function referenceForward(
     const f = ffn(config, weights, l, an, T, cache);
     for (let i = 0; i < o.length; i++) o[i] = o[i]! + f[i]!;
     h = o;
+    layers.push(h);
   }
   if (cache) cache.length = past + T;
 
   const hidden = rmsNorm(h, T, d, weight(weights, 'model.norm.weight', d), config.rms_norm_eps);
   const head = config.tie_word_embeddings ? embed : weight(weights, 'lm_head.weight', V * d);
   const logits = linear(hidden, T, d, head, V);
-  return { logits, hidden };
+  return { logits, hidden, layers };
 }
 
 /**

@@ -38,7 +38,11 @@ describe('reference forward vs the PyTorch goldens', () => {
     describe(name, () => {
       it('logits and next-token loss match to 1e-4 relative', async () => {
         const { config, weights, expected, tensors } = await load(name);
-        const { logits } = referenceForward(config, weights, expected.ids);
+        const { logits, layers, hidden } = referenceForward(config, weights, expected.ids);
+        for (const [l, h] of layers.entries()) {
+          expect(relMaxDiff(h, tensors.get(`hidden.${l}`)!), `layer ${l}`).toBeLessThan(TOL);
+        }
+        expect(relMaxDiff(hidden, tensors.get('hidden.final')!)).toBeLessThan(TOL);
         expect(relMaxDiff(logits, tensors.get('logits')!)).toBeLessThan(TOL);
         const loss = nextTokenLoss(logits, config.vocab_size, expected.ids);
         expect(Math.abs(loss - expected.loss) / expected.loss).toBeLessThan(TOL);
