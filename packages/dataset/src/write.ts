@@ -5,7 +5,15 @@ import * as parquet from 'parquet-wasm';
 import { writeAtomically } from './atomic.js';
 import { type DatasetFormat, detectFormat, isArrowStreamPath } from './format.js';
 import { castBatch, schemasEqual, unifySchemas } from './schema.js';
-import { arrowSink, type BatchSink, jsonlSink, type ParquetCompression, parquetSink } from './writers/sinks.js';
+import {
+  arrowSink,
+  type BatchSink,
+  csvSink,
+  jsonArraySink,
+  jsonlSink,
+  type ParquetCompression,
+  parquetSink,
+} from './writers/sinks.js';
 
 export type WriteCompression = 'none' | 'gzip' | 'zstd' | 'snappy';
 
@@ -78,8 +86,10 @@ export async function writeDataset(
   if (format === 'arrow' && compression && compression !== 'none') {
     throw new Error(`Arrow IPC output is written uncompressed; got compression ${compression}`);
   }
-  if (format === 'json' || format === 'csv') {
-    throw new Error(`writing ${format} is not supported: write jsonl, parquet or arrow (got ${output})`);
+  if ((format === 'json' || format === 'csv') && compression && compression !== 'none') {
+    throw new Error(
+      `${format} output is written uncompressed; use jsonl.gz or parquet for compression (got ${output})`,
+    );
   }
   const arrowLayout = opts.arrowFormat ?? (isArrowStreamPath(output) ? 'stream' : 'file');
   const pqCompression = (compression ?? 'zstd') as ParquetCompression;
@@ -91,8 +101,11 @@ export async function writeDataset(
     let rows = 0;
     let count = 0;
     let rewrites = 0;
-    if (format === 'jsonl') {
-      const sink = jsonlSink(tmp, compression === 'gzip');
+    if (format === 'csv') {
+      return { ...(await writeCsv(batches, tmp, extraTemp, opts)), path: output };
+    }
+    if (format === 'jsonl' || format === 'json') {
+      const sink = format === 'json' ? jsonArraySink(tmp) : jsonlSink(tmp, compression === 'gzip');
       try {
         for await (const batch of batches) {
           await sink.write(batch);
@@ -147,7 +160,13 @@ export async function writeDataset(
       }
     }
     const bytes = (await stat(tmp)).size;
-    return { path: output, rows, bytes, batches: count, ...(format === 'jsonl' ? {} : { schemaRewrites: rewrites }) };
+    return {
+      path: output,
+      rows,
+      bytes,
+      batches: count,
+      ...(format === 'jsonl' || format === 'json' ? {} : { schemaRewrites: rewrites }),
+    };
   });
 }
 
@@ -180,4 +199,55 @@ function emptyFile(format: DatasetFormat, schema: Schema, layout: 'file' | 'stre
   if (format !== 'parquet') return ipc;
   const table = parquet.Table.fromIPCStream(ipc);
   return parquet.writeParquet(table);
+}
+
+/**
+ * csv: the header is the top-level field names seen so far; a batch with a new field makes the writer rewrite the
+ * file so far under the wider header (rows read back as strings, which is all csv holds anyway).
+ */
+async function writeCsv(
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  tmp: string,
+  extraTemp: (p: string) => void,
+  opts: WriteOptions,
+): Promise<WriteSummary> {
+  let columns: string[] = [];
+  let sink: BatchSink | undefined;
+  let rows = 0;
+  let count = 0;
+  let rewrites = 0;
+  try {
+    for await (const batch of batches) {
+      const names = batch.schema.fields.map((f) => f.name);
+      const added = names.filter((n) => !columns.includes(n));
+      if (!sink || added.length > 0) {
+        const had = sink !== undefined;
+        if (sink) await sink.close();
+        columns = [...columns, ...added];
+        if (had) {
+          const old = `${tmp}.old`;
+          extraTemp(old);
+          await rename(tmp, old);
+          sink = csvSink(tmp, columns);
+          const { readDataset } = await import('./read.js');
+          for await (const b of readDataset(old, { format: 'csv' })) await sink.write(b);
+          await rm(old, { force: true });
+          rewrites++;
+        } else {
+          sink = csvSink(tmp, columns);
+        }
+      }
+      if (batch.numRows === 0) continue;
+      await sink.write(batch);
+      rows += batch.numRows;
+      count++;
+      opts.onBatch?.(batch.numRows);
+    }
+    sink ??= csvSink(tmp, columns);
+    await sink.close();
+    sink = undefined;
+  } finally {
+    if (sink) await sink.close().catch(() => undefined);
+  }
+  return { path: tmp, rows, bytes: (await stat(tmp)).size, batches: count, schemaRewrites: rewrites };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { batchFromRecords, readDataset, writeDataset } from '../src/index.js';
 import { readAll, tempDir } from './helpers.js';
 
-const FORMATS = ['out.jsonl', 'out.jsonl.gz', 'out.parquet', 'out.arrow', 'out.arrows'];
+const FORMATS = ['out.jsonl', 'out.jsonl.gz', 'out.json', 'out.parquet', 'out.arrow', 'out.arrows'];
 
 describe('writeDataset', () => {
   it('writes every format and reads it back identically', async () => {
@@ -32,7 +32,7 @@ describe('writeDataset', () => {
 
   it('leaves nothing at the output and no temp file when the source fails midway', async () => {
     const d = tempDir();
-    for (const name of FORMATS) {
+    for (const name of [...FORMATS, 'out.csv']) {
       async function* failing() {
         yield batchFromRecords([{ text: 'a' }]);
         yield batchFromRecords([{ text: 'b' }]);
@@ -82,7 +82,7 @@ describe('writeDataset', () => {
 
   it('writes a valid empty file when there are no rows', async () => {
     const d = tempDir();
-    for (const name of FORMATS) {
+    for (const name of [...FORMATS, 'out.csv']) {
       const p = join(d, name);
       const summary = await writeDataset([], p);
       expect(summary.rows).toBe(0);
@@ -90,11 +90,30 @@ describe('writeDataset', () => {
     }
   });
 
+  it('writes csv with RFC 4180 quoting, widening the header when a later batch brings a new field', async () => {
+    const d = tempDir();
+    const p = join(d, 'x.csv');
+    const b1 = batchFromRecords([
+      { q: 'a, "b"', n: 1 },
+      { q: ' padded', n: null },
+    ]);
+    const b2 = batchFromRecords([{ q: 'line\nbreak', n: 2, meta: { k: [1] } }]);
+    const summary = await writeDataset([b1, b2], p);
+    expect(summary).toMatchObject({ rows: 3, schemaRewrites: 1 });
+    expect(readFileSync(p, 'utf8')).toBe('q,n,meta\n"a, ""b""",1,\n" padded",,\n"line\nbreak",2,"{""k"":[1]}"\n');
+    expect(await readAll(p)).toEqual([
+      { q: 'a, "b"', n: '1', meta: '' },
+      { q: ' padded', n: '', meta: '' },
+      { q: 'line\nbreak', n: '2', meta: '{"k":[1]}' },
+    ]);
+    expect(readdirSync(d)).toEqual(['x.csv']);
+  });
+
   it('rejects unsupported combinations with a clear message', async () => {
     const d = tempDir();
     const one = [batchFromRecords([{ a: 1 }])];
     await expect(writeDataset(one, join(d, 'x.jsonl.zst'))).rejects.toThrow(/zstd/);
-    await expect(writeDataset(one, join(d, 'x.csv'))).rejects.toThrow(/writing csv is not supported/);
+    await expect(writeDataset(one, join(d, 'x.csv.gz'))).rejects.toThrow(/csv output is written uncompressed/);
     await expect(writeDataset(one, join(d, 'x.arrow'), { compression: 'gzip' })).rejects.toThrow(/uncompressed/);
     await expect(writeDataset(one, join(d, 'x.txt'))).rejects.toThrow(/unsupported dataset file/);
   });

@@ -60,6 +60,61 @@ export function jsonlSink(path: string, gzip: boolean): BatchSink {
   };
 }
 
+/** One JSON array of objects, one element per line (readable back by the streaming json reader). */
+export function jsonArraySink(path: string): BatchSink {
+  const file = createWriteStream(path);
+  let error: Error | undefined;
+  file.on('error', (e) => {
+    error = e;
+  });
+  let first = true;
+  return {
+    async write(batch) {
+      const rows = recordsFromBatch(batch);
+      const exact = hasJsonFields(batch.schema.fields);
+      let text = '';
+      for (const row of rows) {
+        text += `${first ? '[\n' : ',\n'}${exact ? exactStringify(row) : fastStringify(row)}`;
+        first = false;
+      }
+      await backpressure(file, file.write(text), () => error);
+    },
+    async close() {
+      file.end(first ? '[]\n' : '\n]\n');
+      await finished(file);
+      if (error) throw error;
+    },
+  };
+}
+
+/** RFC 4180 csv with a header; nested values as JSON text, null/absent as an empty cell. */
+export function csvSink(path: string, columns: readonly string[]): BatchSink {
+  const file = createWriteStream(path);
+  let error: Error | undefined;
+  file.on('error', (e) => {
+    error = e;
+  });
+  file.write(`${columns.map((c) => csvCell(c)).join(',')}\n`);
+  return {
+    async write(batch) {
+      let text = '';
+      for (const row of recordsFromBatch(batch)) text += `${columns.map((c) => csvCell(row[c])).join(',')}\n`;
+      await backpressure(file, file.write(text), () => error);
+    },
+    async close() {
+      file.end();
+      await finished(file);
+      if (error) throw error;
+    },
+  };
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? stringifyJson(v) : String(v);
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
 /**
  * Rows with values parsed from JSON-text fields may hold a RawJson (an integer beyond Int64), which JSON.stringify
  * would quote; such a literal always shows up as a run of 16+ digits, so only those lines take the slow path.

@@ -157,7 +157,9 @@ export function registerData(program: Command): void {
 
   data
     .command('convert <input> <output>')
-    .description('convert a file or folder (any supported format) into one jsonl / jsonl.gz / parquet / Arrow IPC file')
+    .description(
+      'convert a file or folder (any supported format) into one jsonl / jsonl.gz / json / csv / parquet / Arrow IPC file',
+    )
     .option('--format <format>', `output format (${DATASET_FORMATS.join('|')}); default from the output extension`)
     .option('--input-format <format>', 'read inputs as this format whatever their extension')
     .option(
