@@ -74,6 +74,13 @@ export function createOp<T extends Op = Op>(name: string, params?: ParamValues |
   return defaultRegistry.create(name, params) as T;
 }
 
+/** createOp, then await the op's `prepare()` (loads e.g. SentencePiece models). */
+export async function createOpAsync<T extends Op = Op>(name: string, params?: ParamValues | null): Promise<T> {
+  const op = createOp<T>(name, params);
+  await op.prepare();
+  return op;
+}
+
 /** Add a user op to the default registry. */
 export function registerOp(def: OpDefinition, options?: { replace?: boolean }): void {
   defaultRegistry.register(def, options);

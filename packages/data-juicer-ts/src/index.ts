@@ -3,6 +3,7 @@
 export {
   BUILTIN_OPS,
   createOp,
+  createOpAsync,
   createRegistry,
   defaultRegistry,
   registerOp,
@@ -98,5 +99,6 @@ export {
   STATS_KEY,
   withField,
 } from './sample.js';
+export { SentencePieceModel } from './sentencepiece.js';
 export { isSpecialChar, SPECIAL_CHARACTERS, VARIOUS_WHITESPACES } from './special-characters.js';
 export { refineWords, splitWords, stripSpecial } from './words.js';

@@ -14,6 +14,14 @@ export abstract class Op {
   readonly params: Readonly<ParamValues>;
   readonly textKey: string;
 
+  /** Load what the op needs asynchronously (e.g. a SentencePiece model); a no-op for most ops. Idempotent. */
+  async prepare(): Promise<void> {}
+
+  /** True when `prepare()` must be awaited before the op can run. */
+  needsPrepare(): boolean {
+    return false;
+  }
+
   constructor(name: string, params: ParamValues) {
     this.name = name;
     this.params = Object.freeze({ ...params });

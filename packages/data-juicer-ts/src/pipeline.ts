@@ -149,8 +149,15 @@ export class Pipeline {
     return out;
   }
 
-  /** Run every op over an in-memory list of samples. */
+  /** Await every op's `prepare()` (model loading). runBatches/runRecordBatches call it themselves. */
+  async prepare(): Promise<void> {
+    for (const op of this.ops) await op.prepare();
+  }
+
+  /** Run every op over an in-memory list of samples (call `await prepare()` first if an op loads a model). */
   runSamples(samples: Sample[]): Sample[] {
+    const unready = this.ops.find((op) => op.needsPrepare());
+    if (unready) throw new Error(`${unready.name} loads a model: await pipeline.prepare() before runSamples/runTexts`);
     let cur = samples;
     for (let i = 0; i < this.ops.length; i++)
       cur = this.ops[i] instanceof Deduplicator ? this.applyDedup(i, cur) : this.applyStreaming(i, cur);
@@ -204,6 +211,7 @@ export class Pipeline {
       }
       yield* run.call(this, dedupAt + 1, rebatch());
     };
+    await this.prepare();
     const input = (async function* () {
       yield* batches;
     })();

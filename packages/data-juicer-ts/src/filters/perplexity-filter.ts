@@ -4,6 +4,7 @@ import { Filter } from '../op.js';
 import { ParamError, type ParamValues } from '../params.js';
 import { splitlines } from '../pystr.js';
 import type { OpDefinition } from '../registry.js';
+import { SentencePieceModel } from '../sentencepiece.js';
 
 /** Python's round(x, 1): rounds the exact binary value; exact ties (only x = odd/4 at one decimal) go to even. */
 export function pyRound1(x: number): number {
@@ -44,10 +45,24 @@ export class PerplexityFilter extends Filter {
   /** Replace to plug a SentencePiece tokenizer in (Data-Juicer scores `<lang>.sp.model` pieces). */
   tokenize: PieceTokenizer | undefined;
 
+  private readonly spPath: string | null;
+
   constructor(params: ParamValues, tokenize?: PieceTokenizer) {
     super('perplexity_filter', params);
     this.modelPath = params.model_path as string;
+    this.spPath = params.sp_model_path as string | null;
     this.tokenize = tokenize;
+  }
+
+  override async prepare(): Promise<void> {
+    if (this.spPath && !this.tokenize) {
+      const sp = await SentencePieceModel.load(this.spPath, 'perplexity_filter.sp_model_path');
+      this.tokenize = (t) => sp.encodeAsPieces(t);
+    }
+  }
+
+  override needsPrepare(): boolean {
+    return this.spPath !== null && this.tokenize === undefined;
   }
 
   private getModel(): ArpaModel {
@@ -63,6 +78,7 @@ export class PerplexityFilter extends Filter {
   }
 
   computeStat(text: string): number {
+    if (this.needsPrepare()) throw new Error(`perplexity_filter: await op.prepare() first (it loads ${this.spPath})`);
     return perplexity(this.getModel(), text, this.tokenize);
   }
 
@@ -84,6 +100,13 @@ export const perplexityFilter: OpDefinition = {
       default: null,
       nullable: true,
       description: 'KenLM ARPA model (.arpa or .arpa.gz), e.g. zh.arpa; required (Steel-TS downloads nothing)',
+    },
+    sp_model_path: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      description:
+        'SentencePiece .model whose pieces are scored (Data-Juicer: <lang>.sp.model); null = whitespace tokens',
     },
   },
   create: (p) => {

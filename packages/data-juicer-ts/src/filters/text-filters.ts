@@ -4,7 +4,7 @@ import { ParamError, type ParamValues } from '../params.js';
 import { countCodePoints, isAlnumCodePoint, pyLen, splitlines } from '../pystr.js';
 import { SPECIAL_CHARACTERS } from '../special-characters.js';
 import { refineWords, splitWords } from '../words.js';
-import { defineRangeFilter, NO_MAX } from './range-filter.js';
+import { defineRangeFilter, NO_MAX, type WordSplitter } from './range-filter.js';
 
 const ratio = (what: string, def: number, min?: number, max?: number) => ({
   type: 'number' as const,
@@ -38,7 +38,7 @@ export const alphanumericFilter = defineRangeFilter({
   },
   min: ['min_ratio', ratio('minimum ratio', 0.25)],
   max: ['max_ratio', ratio('maximum ratio', NO_MAX)],
-  compute: alnumRatio,
+  compute: (t) => alnumRatio(t),
   check: (p) => {
     if (p.tokenization === true)
       throw new ParamError(
@@ -58,7 +58,7 @@ export const averageLineLengthFilter = defineRangeFilter({
   statKey: 'avg_line_length',
   min: ['min_len', int('minimum average line length', 10)],
   max: ['max_len', int('maximum average line length', NO_MAX)],
-  compute: averageLineLength,
+  compute: (t) => averageLineLength(t),
 });
 
 export function maximumLineLength(text: string): number {
@@ -73,7 +73,7 @@ export const maximumLineLengthFilter = defineRangeFilter({
   statKey: 'max_line_length',
   min: ['min_len', int('minimum of the longest line', 10)],
   max: ['max_len', int('maximum of the longest line', NO_MAX)],
-  compute: maximumLineLength,
+  compute: (t) => maximumLineLength(t),
 });
 
 /** BigScience character repetition: share of all n-grams taken by the top floor(sqrt(N)) repeated ones. */
@@ -132,7 +132,7 @@ export const specialCharactersFilter = defineRangeFilter({
   statKey: 'special_char_ratio',
   min: ['min_ratio', ratio('minimum ratio', 0.0)],
   max: ['max_ratio', ratio('maximum ratio', 0.25)],
-  compute: specialCharRatio,
+  compute: (t) => specialCharRatio(t),
 });
 
 export const textLengthFilter = defineRangeFilter({
@@ -144,11 +144,8 @@ export const textLengthFilter = defineRangeFilter({
   compute: (t) => pyLen(t),
 });
 
-const TOKENIZATION_UNSUPPORTED = (op: string) =>
-  `${op}.tokenization: true needs the <lang>.sp.model SentencePiece model, which is not supported yet; use tokenization: false (whitespace words, Data-Juicer's default)`;
-
-export function wordRepetitionRatio(text: string, repLen: number): number {
-  const words = refineWords(splitWords(text), true);
+export function wordRepetitionRatio(text: string, repLen: number, split?: WordSplitter): number {
+  const words = refineWords(split ? split(text) : splitWords(text), true);
   const freq = new Map<string, number>();
   for (let i = 0; i + repLen <= words.length; i++) {
     const g = words.slice(i, i + repLen).join(' ');
@@ -175,14 +172,12 @@ export const wordRepetitionFilter = defineRangeFilter({
   },
   min: ['min_ratio', ratio('minimum ratio', 0.0, 0, 1)],
   max: ['max_ratio', ratio('maximum ratio', 0.5, 0, 1)],
-  compute: (t, p: ParamValues) => wordRepetitionRatio(t, p.rep_len as number),
-  check: (p) => {
-    if (p.tokenization === true) throw new ParamError(TOKENIZATION_UNSUPPORTED('word_repetition_filter'));
-  },
+  sentencePiece: true,
+  compute: (t, p: ParamValues, split) => wordRepetitionRatio(t, p.rep_len as number, split),
 });
 
-export function numWords(text: string): number {
-  return refineWords(splitWords(text), false).length;
+export function numWords(text: string, split?: WordSplitter): number {
+  return refineWords(split ? split(text) : splitWords(text), false).length;
 }
 
 export const wordsNumFilter = defineRangeFilter({
@@ -195,8 +190,6 @@ export const wordsNumFilter = defineRangeFilter({
   },
   min: ['min_num', int('minimum number of words', 10)],
   max: ['max_num', int('maximum number of words', NO_MAX)],
-  compute: numWords,
-  check: (p) => {
-    if (p.tokenization === true) throw new ParamError(TOKENIZATION_UNSUPPORTED('words_num_filter'));
-  },
+  sentencePiece: true,
+  compute: (t, _p, split) => numWords(t, split),
 });
