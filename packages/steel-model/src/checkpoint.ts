@@ -1,6 +1,7 @@
 // HF-style model folders: config.json, generation_config.json, and model.safetensors or shards
 // (model-0000i-of-0000N.safetensors + model.safetensors.index.json). Writes go to a temp folder renamed into place.
 import { randomBytes } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { configToJson, PRESETS, parseConfig, presetConfig, type SteelConfig } from './config.js';
@@ -118,7 +119,14 @@ export class ModelWeights {
         files.set(WEIGHTS_FILE, file);
         for (const t of file.tensors) where.set(t.name, file);
       } else {
-        throw new CheckpointError(`${dir} has neither ${WEIGHTS_FILE} nor ${WEIGHTS_INDEX_FILE}`);
+        const pickle = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].find((f) =>
+          fsSync.existsSync(path.join(dir, f)),
+        );
+        throw new CheckpointError(
+          pickle
+            ? `${dir} has ${pickle} (PyTorch pickle), which is not read here: convert it to safetensors first (e.g. save_pretrained(..., safe_serialization=True))`
+            : `${dir} has neither ${WEIGHTS_FILE} nor ${WEIGHTS_INDEX_FILE}`,
+        );
       }
     } catch (err) {
       for (const f of files.values()) await f.close();
@@ -257,7 +265,9 @@ export async function saveModelFolder(
   const dtype = options.dtype ?? 'F32';
   const maxShard = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
   const target = path.resolve(dir);
-  const existing = await fs.readdir(target).catch(() => null);
+  const targetStat = await fs.stat(target).catch(() => null);
+  if (targetStat && !targetStat.isDirectory()) throw new CheckpointError(`${target} exists and is not a folder`);
+  const existing = targetStat ? await fs.readdir(target) : null;
   if (existing?.length && !options.overwrite) {
     throw new CheckpointError(`${target} already exists and is not empty (choose another folder or allow overwrite)`);
   }

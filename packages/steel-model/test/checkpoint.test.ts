@@ -80,6 +80,9 @@ describe('HF-style folders', () => {
     await expect(initModelFolder(dir, tiny)).rejects.toThrow(/already exists and is not empty/);
     expect(fs.readdirSync(dir)).toEqual(['keep.txt']);
     await initModelFolder(dir, tiny, { overwrite: true });
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, 'x');
+    await expect(initModelFolder(file, tiny, { overwrite: true })).rejects.toThrow(/exists and is not a folder/);
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
   });
 
@@ -123,6 +126,11 @@ describe('HF-style folders', () => {
     const dir = path.join(tmp, 'empty-folder');
     fs.mkdirSync(dir);
     await expect(ModelWeights.open(dir)).rejects.toThrow(/neither model.safetensors nor model.safetensors.index.json/);
+    fs.writeFileSync(path.join(dir, 'pytorch_model.bin'), 'not read');
+    await expect(ModelWeights.open(dir)).rejects.toThrow(
+      /pytorch_model.bin \(PyTorch pickle\), which is not read here/,
+    );
+    fs.rmSync(path.join(dir, 'pytorch_model.bin'));
     await expect(loadModelFolder(dir)).rejects.toThrow(/config not found: .*empty-folder\/config.json/);
     await expect(loadConfig(path.join(tmp, 'nope', 'config.json'))).rejects.toThrow(/config not found/);
     await expect(loadConfig('steel-9b')).rejects.toThrow(
