@@ -89,51 +89,57 @@ function combinations(n: number, k: number): number[][] {
 /**
  * Every unordered pair (by index into `fps`, which must hold distinct values) within `maxDistance` bits. By pigeonhole,
  * two fingerprints that differ in at most k bits agree exactly on at least B-k of the B blocks, so grouping by each
- * choice of B-k blocks and comparing only inside groups finds every pair.
+ * choice of B-k blocks and comparing only inside groups finds every pair. Groups are hash buckets (linked lists in
+ * typed arrays, no per-group allocation); a bucket may mix keys, so the masked keys are compared before the distance.
+ * A pair is reported only by the first table whose blocks it shares, so no pair comes out twice.
  */
 export function findAllPairs(fps: Fp64[], numBlocks: number, maxDistance: number): Array<[number, number]> {
   if (!(maxDistance < numBlocks))
     throw new RangeError(`hamming_distance (${maxDistance}) must be smaller than num_blocks (${numBlocks})`);
   const masks = Array.from({ length: numBlocks }, (_, i) => blockMask(i, numBlocks));
-  const seen = new Set<number>();
-  const pairs: Array<[number, number]> = [];
-  const n = fps.length;
-  for (const choice of combinations(numBlocks, numBlocks - maxDistance)) {
+  const tables = combinations(numBlocks, numBlocks - maxDistance).map((choice) => {
     let mh = 0;
     let ml = 0;
     for (const c of choice) {
       mh |= masks[c]!.hi;
       ml |= masks[c]!.lo;
     }
-    mh >>>= 0;
-    ml >>>= 0;
-    const groups = new Map<number, Map<number, number[]>>();
+    return { mh: mh >>> 0, ml: ml >>> 0 };
+  });
+  const n = fps.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  fps.forEach((f, i) => {
+    hi[i] = f.hi;
+    lo[i] = f.lo;
+  });
+  let size = 1;
+  while (size < n && size < 1 << 22) size <<= 1;
+  const bucketMask = size - 1;
+  const head = new Int32Array(size);
+  const next = new Int32Array(n);
+  const pairs: Array<[number, number]> = [];
+  for (let t = 0; t < tables.length; t++) {
+    const { mh, ml } = tables[t]!;
+    head.fill(-1);
     for (let i = 0; i < n; i++) {
-      const f = fps[i]!;
-      const kh = (f.hi & mh) >>> 0;
-      const kl = (f.lo & ml) >>> 0;
-      let inner = groups.get(kh);
-      if (!inner) {
-        inner = new Map();
-        groups.set(kh, inner);
-      }
-      const g = inner.get(kl);
-      if (g) g.push(i);
-      else inner.set(kl, [i]);
+      const h = (Math.imul((hi[i]! & mh) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(lo[i]! & ml, 0xc2b2ae35)) >>> 0;
+      const b = (h ^ (h >>> 15)) & bucketMask;
+      next[i] = head[b]!;
+      head[b] = i;
     }
-    for (const inner of groups.values()) {
-      for (const g of inner.values()) {
-        if (g.length < 2) continue;
-        for (let a = 0; a < g.length; a++) {
-          for (let b = a + 1; b < g.length; b++) {
-            const i = g[a]!;
-            const j = g[b]!;
-            if (hammingDistance(fps[i]!, fps[j]!) > maxDistance) continue;
-            const key = i * n + j;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            pairs.push([i, j]);
-          }
+    for (let b = 0; b < size; b++) {
+      for (let i = head[b]!; i >= 0; i = next[i]!) {
+        const ih = hi[i]!;
+        const il = lo[i]!;
+        for (let j = next[i]!; j >= 0; j = next[j]!) {
+          const xh = (ih ^ hi[j]!) >>> 0;
+          const xl = (il ^ lo[j]!) >>> 0;
+          if ((xh & mh) !== 0 || (xl & ml) !== 0) continue; // different key in the same bucket
+          if (popcount32(xh) + popcount32(xl) > maxDistance) continue;
+          let earlier = false;
+          for (let u = 0; u < t && !earlier; u++) earlier = (xh & tables[u]!.mh) === 0 && (xl & tables[u]!.ml) === 0;
+          if (!earlier) pairs.push(i < j ? [i, j] : [j, i]);
         }
       }
     }
