@@ -4,7 +4,8 @@
 // whole 18-layer Steel training graph (embedding .. LM-head cross-entropy, gradients of all 633 params).
 // Prints one JSON object. Each part runs in its own child process so peak RSS is per part.
 //
-// usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build] [--static 1] [--opt all] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
+// usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build] [--static 1] [--opt all]
+//        [--stack 1] [--remat 0] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
 //        [--runs 5] [--threads 2] [--vocab 151936] [--chunks 8]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   attention,
+  checkpoint,
   Graph,
   grad,
   graphStats,
@@ -40,6 +42,8 @@ const opt = {
   vocab: Number(args.vocab ?? 151936),
   chunks: Number(args.chunks ?? 8),
   experts: 6,
+  stack: Number(args.stack ?? 1),
+  remat: Boolean(Number(args.remat ?? 0)),
 };
 const MB = 2 ** 20;
 
@@ -51,11 +55,43 @@ function linear(g, x, w, b) {
 
 /** One Steel decoder layer (spec §1.3-1.7): pre-norm attention + Soft-MoE v3 of SENet experts. */
 function steelLayer(g, x, cos, sin, prefix, o) {
+  return steelLayerWith(g, x, cos, sin, layerParams(g, prefix, o), o);
+}
+
+/** The 35 parameters of one layer (HF names), created up front so a checkpointed layer can capture them. */
+function layerParams(g, prefix, o) {
+  const d = o.width;
+  const inner = d / 4;
+  const shapes = {
+    'input_layernorm.weight': [d],
+    'post_attention_layernorm.weight': [d],
+    'mlp.phi': [d, o.experts, 1],
+    'mlp.scale': [1],
+  };
+  for (const n of ['q', 'k', 'v']) {
+    shapes[`self_attn.${n}_proj.weight`] = [d, d];
+    shapes[`self_attn.${n}_proj.bias`] = [d];
+  }
+  shapes['self_attn.o_proj.weight'] = [d, d];
+  for (let e = 0; e < o.experts; e++) {
+    shapes[`mlp.experts.${e}.gate_up_proj.weight`] = [inner, d];
+    shapes[`mlp.experts.${e}.up_proj.weight`] = [inner, d];
+    shapes[`mlp.experts.${e}.gate_down_proj.weight`] = [d, inner];
+    shapes[`mlp.experts.${e}.down_proj.weight`] = [d, inner];
+  }
+  return Object.fromEntries(Object.entries(shapes).map(([n, s]) => [n, g.param(`${prefix}.${n}`, s)]));
+}
+
+function steelLayerWith(g, x, cos, sin, params, o) {
   const d = o.width;
   const H = o.heads;
   const hd = d / H;
   const inner = d / 4;
-  const P = (name, shape) => g.param(`${prefix}.${name}`, shape);
+  const P = (name, shape) => {
+    const p = params[name];
+    if (p.shape.join() !== shape.join()) throw new Error(`${name}: ${p.shape} != ${shape}`);
+    return p;
+  };
   const heads = (v) => g.transpose(g.reshape(v, [0, 0, H, hd]), [0, 2, 1, 3]);
   const a = rmsNorm(x, P('input_layernorm.weight', [d]), 1e-6);
   const proj = (n) => linear(g, a, P(`self_attn.${n}_proj.weight`, [d, d]), P(`self_attn.${n}_proj.bias`, [d]));
@@ -120,7 +156,13 @@ async function partBlock(o) {
   const t0 = performance.now();
   const g = new Graph('steel_block_train');
   const { x, cos, sin } = blockInputs(g, o);
-  const y = steelLayer(g, x, cos, sin, 'model.layers.0', o);
+  // --stack N stacks N layers; --remat 1 checkpoints each (activations recomputed in the backward)
+  let y = x;
+  for (let l = 0; l < o.stack; l++) {
+    const params = layerParams(g, `model.layers.${l}`, o);
+    const layer = (hh) => [steelLayerWith(g, hh, cos, sin, params, o)];
+    y = o.remat ? checkpoint([y], layer)[0] : layer(y)[0];
+  }
   const loss = g.reduceMean(g.mul(y, y), [0, 1, 2]);
   g.output(loss, 'loss');
   const params = g.params.map((p) => p.value);
@@ -133,15 +175,18 @@ async function partBlock(o) {
 
   const fg = new Graph('steel_block_fwd');
   const fi = blockInputs(fg, o);
-  fg.output(steelLayer(fg, fi.x, fi.cos, fi.sin, 'model.layers.0', o), 'y');
+  let fy = fi.x;
+  for (let l = 0; l < o.stack; l++) fy = steelLayer(fg, fy, fi.cos, fi.sin, `model.layers.${l}`, o);
+  fg.output(fy, 'y');
   const fwdStats = graphStats(fg, env);
 
-  const so = { intraOpThreads: o.threads };
+  // --arena 0: no CPU memory arena (its power-of-two growth hides real activation memory)
+  const so = { intraOpThreads: o.threads, ...(args.arena === '0' ? { ort: { enableCpuMemArena: false } } : {}) };
   const prefix = join(tmpdir(), `graph-block-prof-${process.pid}`);
   const t = performance.now();
   const sess = await Session.create(
     bytes,
-    args.profile ? { ...so, ort: { enableProfiling: true, profileFilePrefix: prefix } } : so,
+    args.profile ? { ...so, ort: { ...so.ort, enableProfiling: true, profileFilePrefix: prefix } } : so,
   );
   const sessionMs = performance.now() - t;
   const fsess = await Session.create(fg, so);
@@ -152,7 +197,9 @@ async function partBlock(o) {
     into[`grad.${p.value.name}`] = tensor(new Float32Array(feeds[p.value.name].size), p.value.shape);
   const fwdFeeds = { x: feeds.x, cos: feeds.cos, sin: feeds.sin };
   for (const p of fg.params) fwdFeeds[p.value.name] = feeds[p.value.name];
+  const peakBeforeRun = peakRssBytes();
   await sess.run(feeds, { into }); // warmup
+  const peakAfterFwdBwd = peakRssBytes();
   await fsess.run(fwdFeeds);
   // The machine may be shared: the MatMul peak is measured interleaved with the block runs, and
   // fractions are given both for medians and for the best run of each.
@@ -209,6 +256,8 @@ async function partBlock(o) {
     fraction_of_matmul_peak_median: +(mmMed / ms / (mm.flops / stats.matmulFlops)).toFixed(3),
     fraction_of_matmul_peak_best: +(mmBest / best / (mm.flops / stats.matmulFlops)).toFixed(3),
     loss: lossValue,
+    peak_rss_before_run_mb: Math.round(peakBeforeRun / MB),
+    peak_rss_fwd_bwd_mb: Math.round(peakAfterFwdBwd / MB),
     peak_rss_mb: Math.round(peakRssBytes() / MB),
     ...(profile ? { kernel_ms_per_run_by_op: profile } : {}),
   };

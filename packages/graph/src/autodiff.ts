@@ -121,7 +121,14 @@ export function checkpoint(inputs: readonly Value[], fn: (...xs: Value[]) => Val
     'Checkpoint',
     [...inputs],
     () => {
+      const before = g.params.length + g.inputs.length;
       const r = g.capturing(() => fn(...inputs));
+      if (g.params.length + g.inputs.length !== before) {
+        throw new GraphError(
+          'checkpoint',
+          'fn created params or inputs; create them outside fn (fn runs again in the backward)',
+        );
+      }
       captured = r.captured.filter((v) => !inputs.includes(v));
       return r.result;
     },
