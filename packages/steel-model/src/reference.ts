@@ -6,7 +6,7 @@ import { CheckpointError } from './errors.js';
 import type { LogitsStep } from './sampling.js';
 
 /** Weights by HF name (float32 or float64 values, row-major, Linear weights [out, in]). */
-export type ReferenceWeights = Map<string, ArrayLike<number>>;
+export type ReferenceWeights = ReadonlyMap<string, ArrayLike<number>>;
 
 type Vec = Float64Array;
 

@@ -17,7 +17,7 @@ async function load(name: string) {
   const { config, weights } = await loadModelFolder(path.join(FIXTURES, name));
   return {
     config,
-    weights: weights as ReferenceWeights,
+    weights,
     expected: expectedJson(name),
     tensors: await expectedTensors(name),
   };
