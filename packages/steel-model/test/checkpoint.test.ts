@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   bf16ToF32,
   CheckpointError,
+  f16ToF32,
   f32ToBf16,
+  f32ToF16,
   initModelFolder,
   initWeights,
   loadConfig,
@@ -71,6 +73,17 @@ describe('HF-style folders', () => {
       await w.close();
     }
     expect((await loadConfig(dir)).torch_dtype).toBe('bfloat16');
+  });
+
+  it('f16 storage rounds each value to the nearest float16', async () => {
+    const dir = path.join(tmp, 'f16');
+    const weights = initWeights(tiny, 10);
+    await saveModelFolder(dir, tiny, weights, { dtype: 'F16' });
+    const loaded = await loadModelFolder(dir);
+    const orig = weights.get('model.layers.0.mlp.phi')!;
+    const back = loaded.weights.get('model.layers.0.mlp.phi')!;
+    for (let i = 0; i < orig.length; i++) expect(back[i]).toBe(Math.fround(f16ToF32(f32ToF16(orig[i]!))));
+    expect(loaded.config.torch_dtype).toBe('float16');
   });
 
   it('refuses to overwrite a non-empty folder unless asked, and replaces it when asked', async () => {
