@@ -147,6 +147,18 @@ describe('byte-level BPE, checked by hand', () => {
   });
 });
 
+describe('ids published for Qwen2/Qwen1.5 (same vocabulary)', () => {
+  it('"Hello world!" and the ChatML prompt', async () => {
+    expect(await native.encode('Hello world!')).toEqual([9707, 1879, 0]);
+    // <|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n ... <|im_start|>assistant\n
+    const ids = await native.encodeChat([{ role: 'user', content: 'hi' }], { addGenerationPrompt: true });
+    expect(ids.slice(0, 14)).toEqual([
+      151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198,
+    ]);
+    expect(ids.slice(-4)).toEqual([198, 151644, 77091, 198]);
+  });
+});
+
 describe('offsets', () => {
   it('are UTF-16 ranges into the input (surrogate pairs count 2)', async () => {
     const { ids, offsets } = await native.encodeWithOffsets('𝒳y 世界');
