@@ -66,3 +66,26 @@ describe('SentencePiece words (tokenization: true)', () => {
     expect(out).toEqual([exp.texts[0]]);
   });
 });
+
+describe('jieba word segmentation (opt-in, word_segmenter: jieba)', () => {
+  it('counts segmented Chinese words instead of whitespace chunks', () => {
+    const text = '机器学习是人工智能的一个分支，研究计算机如何学习。';
+    // Data-Juicer parity: one whitespace chunk
+    expect(createOp<Filter>('words_num_filter').computeStat(text)).toBe(1);
+    // jieba: 机器/学习/是/人工智能/的/一个/分支/，/研究/计算机/如何/学习/。 -> the two punctuation marks strip away: 11
+    expect(createOp<Filter>('words_num_filter', { word_segmenter: 'jieba' }).computeStat(text)).toBe(11);
+  });
+  it('word repetition over jieba words', () => {
+    // 我们/学习 four times: 8 words, bigrams: 我们 学习 x4, 学习 我们 x3 -> all 7 repeated
+    const f = createOp<Filter>('word_repetition_filter', { word_segmenter: 'jieba', rep_len: 2 });
+    expect(f.computeStat('我们学习我们学习我们学习我们学习')).toBe(1);
+  });
+  it('bad params', () => {
+    expect(() => createOp('words_num_filter', { word_segmenter: 'thulac' })).toThrow(
+      'words_num_filter.word_segmenter: must be one of whitespace, jieba; got "thulac" (string)',
+    );
+    expect(() =>
+      createOp('words_num_filter', { word_segmenter: 'jieba', tokenization: true, sp_model_path: SP }),
+    ).toThrow('"jieba" applies only with tokenization: false');
+  });
+});

@@ -1,3 +1,4 @@
+import { jiebaCut } from '../jieba.js';
 import { Filter } from '../op.js';
 import type { ParamSpec, ParamValues } from '../params.js';
 import { ParamError, PY_MAXSIZE } from '../params.js';
@@ -45,7 +46,12 @@ export class RangeFilter extends Filter {
   computeStat(text: string): number {
     if (this.needsPrepare()) throw new Error(`${this.name}: await op.prepare() first (it loads ${this.spPath})`);
     const sp = this.sp;
-    return this.compute(text, this.params, sp ? (t) => sp.encodeAsPieces(t) : undefined);
+    const split: WordSplitter = sp
+      ? (t) => sp.encodeAsPieces(t)
+      : this.params.word_segmenter === 'jieba'
+        ? jiebaCut
+        : undefined;
+    return this.compute(text, this.params, split);
   }
 
   protected range(): [number, number] {
@@ -83,6 +89,13 @@ export function defineRangeFilter(spec: RangeFilterSpec): OpDefinition {
               nullable: true,
               description: 'SentencePiece .model used when tokenization is true (Data-Juicer: <lang>.sp.model)',
             },
+            word_segmenter: {
+              type: 'string' as const,
+              default: 'whitespace',
+              oneOf: ['whitespace', 'jieba'],
+              description:
+                'words when tokenization is false: whitespace (Data-Juicer) or jieba Chinese segmentation (Steel-TS extension)',
+            },
           }
         : {}),
       [spec.min[0]]: spec.min[1],
@@ -98,6 +111,8 @@ export function defineRangeFilter(spec: RangeFilterSpec): OpDefinition {
             `${spec.name}.sp_model_path: required when tokenization is true: the path of the SentencePiece model for lang "${p.lang}" (Data-Juicer's ${p.lang}.sp.model); nothing is downloaded`,
           );
       }
+      if (spec.sentencePiece && p.tokenization === true && p.word_segmenter === 'jieba')
+        throw new ParamError(`${spec.name}.word_segmenter: "jieba" applies only with tokenization: false`);
       return new RangeFilter(spec.name, p, spec.statKey, spec.min[0], spec.max[0], spec.compute, spPath);
     },
   };
