@@ -89,6 +89,12 @@ export {
 } from './recipe.js';
 export { type OpDefinition, OpRegistry, type RegisteredOp } from './registry.js';
 export {
+  parseDatasetPath,
+  type RunRecipeOptions,
+  type RunRecipeSummary,
+  runRecipe,
+} from './run-recipe.js';
+export {
   getField,
   getText,
   HASH_KEY,
