@@ -32,9 +32,9 @@ import { parseJson, RawJson, stringifyJson } from './json.js';
 export const META_JSON = 'steel.json';
 export const META_NULL = 'steel.null';
 /**
- * `steel.int = "safe"`: every value of this Int64 field is a safe JS number; `"big"`: some are not, so the field
- * must never widen to Float64. Untagged Int64 (foreign files) widens to Float64, and a value beyond 2^53 then makes
- * the cast throw instead of rounding.
+ * `steel.int = "big"`: this Int64 field holds integers beyond 2^53, so it must never widen to Float64 (a conflict
+ * with floats makes it JSON text instead). Other Int64 fields widen to Float64; a value beyond 2^53 met during that
+ * cast (foreign files) makes it throw instead of rounding. Only "big" is tagged, so inferred and foreign Int64 agree.
  */
 export const META_INT = 'steel.int';
 
@@ -180,7 +180,7 @@ function slotToField(name: string, slot: Slot, absent: boolean): Field {
         break;
       case 'int':
         type = new Int64();
-        meta.set(META_INT, slot.big ? 'big' : 'safe');
+        if (slot.big) meta.set(META_INT, 'big');
         break;
       case 'float':
         type = new Float64();
@@ -271,8 +271,7 @@ export function unifyFields(a: Field, b: Field): Field {
   } else if (isIntType(ta) && isIntType(tb)) {
     if (typesEqual(ta, tb)) type = ta;
     else type = new Int64();
-    if (isSafeInt(a) && isSafeInt(b)) meta.set(META_INT, 'safe');
-    else if (isBigInt(a) || isBigInt(b)) meta.set(META_INT, 'big');
+    if (isBigInt(a) || isBigInt(b)) meta.set(META_INT, 'big');
   } else if (isFloatType(ta) && isFloatType(tb)) {
     type = typesEqual(ta, tb) ? ta : new Float64();
   } else if ((isFloatType(ta) && isIntType(tb) && !isBigInt(b)) || (isIntType(ta) && isFloatType(tb) && !isBigInt(a))) {
@@ -287,12 +286,6 @@ export function unifyFields(a: Field, b: Field): Field {
   }
   if (!type) return jsonField(name);
   return withMode(new Field(name, type, true, meta), mode);
-}
-
-function isSafeInt(f: Field): boolean {
-  const t = valueType(f.type) as DataType & { bitWidth?: number };
-  if (t.typeId !== Type.Int) return false;
-  return (t.bitWidth ?? 64) < 64 || f.metadata.get(META_INT) === 'safe';
 }
 
 function isBigInt(f: Field): boolean {
