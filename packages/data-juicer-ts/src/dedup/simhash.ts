@@ -1,7 +1,7 @@
 // SimHash fingerprints bit-exact with simhash-pybind as Data-Juicer calls it, and the block-permutation search for all
 // fingerprint pairs within a Hamming distance (seomoz simhash-cpp's find_all), without comparing all pairs.
 
-import { createHash } from 'node:crypto';
+import { md5First8 } from './md5.js';
 
 /** A 64-bit fingerprint as two unsigned 32-bit halves (hi = bits 63..32). */
 export interface Fp64 {
@@ -11,8 +11,8 @@ export interface Fp64 {
 
 /** simhash.unsigned_hash: the first 8 bytes of md5(bytes), big-endian. */
 export function shingleHash(shingle: string): Fp64 {
-  const d = createHash('md5').update(shingle, 'utf8').digest();
-  return { hi: d.readUInt32BE(0), lo: d.readUInt32BE(4) };
+  const [hi, lo] = md5First8(shingle);
+  return { hi, lo };
 }
 
 /** simhash.compute: bit i is set iff more hashes have it set than not (ties -> 0). No hashes -> 0. */
