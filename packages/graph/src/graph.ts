@@ -217,9 +217,9 @@ export class Graph {
   output(v: Value, name?: string): Value {
     this.own(v, 'output');
     let out = v;
-    const taken = this.outputs.some((o) => o.value.name === v.name) || this.inputs.includes(v);
+    const taken = this.outputs.some((o) => o.value.name === v.name) || this.inputs.includes(v) || this.isParam(v);
     if ((name && name !== v.name) || taken || this.initializers.some((i) => i.name === v.name)) {
-      out = this.emit1('Identity', [v], {}, v.dtype, v.shape, undefined, name);
+      out = this.emit1('Identity', [v], {}, v.dtype, v.shape, undefined, name ?? `${v.name}_out`);
     }
     if (this.outputs.some((o) => o.name === out.name))
       throw new GraphError('output', `'${out.name}' is already an output`);

@@ -108,3 +108,19 @@ describe('validateModel', () => {
     expect(problems.some((p) => p.includes('before it is defined'))).toBe(true);
   });
 });
+
+describe('runtime dims', () => {
+  it('range over a named dim and output of a param under its own name', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 'seq']);
+    const w = g.param('w', [2]);
+    const pos = g.range('seq', 'float32');
+    expect(pos.shape).toEqual(['seq']);
+    g.output(g.add(x, pos), 'y');
+    g.output(w);
+    const s = await Session.create(g);
+    const r = await s.run({ x: tensor(new Float32Array(6), [2, 3]), w: tensor(Float32Array.from([7, 8]), [2]) });
+    expect(Array.from(r.outputs.y!.data as Float32Array)).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(s.outputNames).toContain('w_out');
+  });
+});
