@@ -28,9 +28,8 @@ import {
   tensor,
 } from '@steel/graph';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const argv = process.argv.slice(2);
+const args = Object.fromEntries(argv.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2), argv[i + 1]]] : [])));
 const opt = {
   seq: Number(args.seq ?? 512),
   batch: Number(args.batch ?? 1),

@@ -1,5 +1,5 @@
 // The README example of @steel/graph, kept runnable: node tools/bench/graph-readme-example.mjs
-import { Graph, Session, grad, tensor } from '@steel/graph';
+import { Graph, grad, Session, tensor } from '@steel/graph';
 
 const g = new Graph();
 const x = g.input('x', 'float32', ['batch', 4]); // named dims may change between runs
@@ -14,6 +14,9 @@ g.output(dW, 'dW');
 const session = await Session.create(g, { intraOpThreads: 2 });
 const { outputs, ms } = await session.run({
   x: tensor(Float32Array.from([1, 2, 3, 4, 0, 1, 0, 1]), [2, 4]),
-  W: tensor(Float32Array.from({ length: 12 }, (_, i) => (i - 6) / 10), [4, 3]),
+  W: tensor(
+    Float32Array.from({ length: 12 }, (_, i) => (i - 6) / 10),
+    [4, 3],
+  ),
 });
 console.log(outputs.y.dims, outputs.loss.data[0], outputs.dW.data, `${ms.toFixed(2)} ms`);
