@@ -1,7 +1,13 @@
 // Tokenize a stream of documents and pack it into LITPKDS shards, the way Steel prepared its pre-training data
 // (spec §2.3): documents in input order, `<|im_end|>` after every document, fixed-size files that documents
 // straddle, the last file's tail padded with `<|endoftext|>`. The shard format itself lives in @steel/dataset.
-import { type PackedManifest, PackedShardWriter, writePackedManifest } from '@steel/dataset';
+import {
+  batchFromRecords,
+  type PackedManifest,
+  PackedShardWriter,
+  writeDataset,
+  writePackedManifest,
+} from '@steel/dataset';
 import { TokenizerError } from './errors.js';
 import type { QwenTokenizer } from './tokenizer.js';
 
@@ -26,6 +32,11 @@ export interface PackTextsOptions {
   manifestName?: string;
   /** Documents the caller skipped as bad records (read when the manifest is written). */
   skippedDocuments?: () => number;
+  /**
+   * Also write an Arrow IPC file here with one row per document, column `input_ids` (list of int64: the document's
+   * ids without the `<|im_end|>` separator), in input order.
+   */
+  arrowOutput?: string;
   /** Called after each batch is packed. */
   onProgress?: (p: { documents: number; bytes: number; tokens: number }) => void;
 }
@@ -35,6 +46,42 @@ export interface PackTextsResult {
   manifestPath: string;
   /** UTF-8 bytes of the input texts. */
   bytes: number;
+}
+
+type RecordBatch = ReturnType<typeof batchFromRecords>;
+
+/** A minimal async queue feeding writeDataset while batches are produced. */
+class BatchChannel implements AsyncIterable<RecordBatch> {
+  private readonly items: RecordBatch[] = [];
+  private waiting: ((r: IteratorResult<RecordBatch>) => void) | undefined;
+  private closed = false;
+
+  push(batch: RecordBatch): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (w) w({ value: batch, done: false });
+    else this.items.push(batch);
+  }
+
+  close(): void {
+    this.closed = true;
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
+    return {
+      next: () => {
+        const item = this.items.shift();
+        if (item) return Promise.resolve({ value: item, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.waiting = resolve;
+        });
+      },
+    };
+  }
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -73,7 +120,22 @@ export async function packTexts(
   let bytes = 0;
   let tokens = 0;
   const enc = new TextEncoder();
+  let arrow: { channel: BatchChannel; done: Promise<unknown>; error?: unknown } | undefined;
+  if (opts.arrowOutput) {
+    const channel = new BatchChannel();
+    arrow = { channel, done: Promise.resolve() };
+    const a = arrow;
+    a.done = writeDataset(channel, opts.arrowOutput, { format: 'arrow', overwrite: opts.overwrite ?? false }).catch(
+      (err) => {
+        a.error = err;
+      },
+    );
+  }
   const write = async (texts: string[], ids: number[][]) => {
+    if (arrow) {
+      if (arrow.error) throw arrow.error;
+      if (ids.length > 0) arrow.channel.push(batchFromRecords(ids.map((input_ids) => ({ input_ids }))));
+    }
     for (const doc of ids) {
       await writer.add(doc);
       await writer.add(sepArr);
@@ -94,6 +156,11 @@ export async function packTexts(
   }
   if (pending) await write(pending.texts, await pending.ids);
   const summary = await writer.finish();
+  if (arrow) {
+    arrow.channel.close();
+    await arrow.done;
+    if (arrow.error) throw arrow.error;
+  }
   const manifest: PackedManifest = {
     format: 'LITPKDS',
     version: 1,
@@ -111,7 +178,11 @@ export async function packTexts(
       allowSpecial,
     },
     sources: opts.sources ?? [],
-    options: { steelCompat: opts.steelCompat ?? false, ...opts.options },
+    options: {
+      steelCompat: opts.steelCompat ?? false,
+      ...(opts.arrowOutput ? { arrowOutput: opts.arrowOutput } : {}),
+      ...opts.options,
+    },
     documents,
     skippedDocuments: opts.skippedDocuments?.() ?? 0,
     tokens: summary.tokens,

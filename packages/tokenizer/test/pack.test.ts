@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readDataset, recordsFromBatch } from '@steel/dataset';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENDOFTEXT_ID, IM_END_ID, loadTokenizer, packTexts, type QwenTokenizer } from '../src/index.js';
 
@@ -63,6 +64,23 @@ describe('packTexts', () => {
     await packTexts(tok, [['a<|im_end|>b']], { outDir: dir, blockSize: 3, chunkBlocks: 2, allowSpecial: true });
     const { tokens } = readAll(dir);
     expect(tokens.slice(0, 4)).toEqual([...(await tok.encode('a')), IM_END_ID, ...(await tok.encode('b')), IM_END_ID]);
+  });
+
+  it('arrowOutput writes one input_ids list per document, without the separator', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steel-pack-'));
+    const arrowPath = join(dir, 'ids.arrow');
+    await packTexts(tok, [DOCS.slice(0, 3), DOCS.slice(3)], {
+      outDir: dir,
+      blockSize: 7,
+      chunkBlocks: 2,
+      arrowOutput: arrowPath,
+    });
+    const rows: unknown[] = [];
+    for await (const batch of readDataset(arrowPath)) rows.push(...recordsFromBatch(batch));
+    const expected = await Promise.all(DOCS.map(async (d) => ({ input_ids: await tok.encode(d) })));
+    expect(rows.map((r) => ({ input_ids: ((r as { input_ids: unknown[] }).input_ids ?? []).map(Number) }))).toEqual(
+      expected,
+    );
   });
 
   it('rejects bad sizes', async () => {

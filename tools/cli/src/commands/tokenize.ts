@@ -21,6 +21,7 @@ interface TokenizeOptions {
   shard?: string;
   prefix?: string;
   errors?: string;
+  arrow?: string;
   overwrite?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -152,6 +153,7 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
       steelCompat: opts.steelCompat ?? false,
       allowSpecial: opts.allowSpecial ?? false,
       overwrite: true,
+      ...(opts.arrow ? { arrowOutput: opts.arrow } : {}),
       sources: files,
       manifestName,
       options: { textKey, shard: shardText, variant: opts.variant, tokenizerPath: opts.tokenizer ?? null },
@@ -220,6 +222,7 @@ export function registerTokenize(program: Command): void {
     )
     .option('--prefix <name>', 'shard file prefix (default part, or part-<i>-of-<N> with --shard)')
     .option('--errors <report.jsonl>', 'list every rejected record (file, line, reason) in this jsonl file')
+    .option('--arrow <file.arrow>', 'also write an Arrow IPC file with one input_ids list per document')
     .option('--overwrite', 'redo a shard even if its done-marker exists')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
