@@ -37,6 +37,8 @@ export interface PackTextsOptions {
    * ids without the `<|im_end|>` separator), in input order.
    */
   arrowOutput?: string;
+  /** Documents per encodeBatch call (default 256); one call is encoded while the previous one is packed. */
+  encodeBatchSize?: number;
   /** Called after each batch is packed. */
   onProgress?: (p: { documents: number; bytes: number; tokens: number }) => void;
 }
@@ -146,13 +148,18 @@ export async function packTexts(
     opts.onProgress?.({ documents, bytes, tokens });
   };
   let pending: { texts: string[]; ids: Promise<number[][]> } | undefined;
-  for await (const texts of batches) {
-    if (!Array.isArray(texts)) throw new TokenizerError('packTexts: each batch must be an array of strings');
-    const next = { texts, ids: tokenizer.encodeBatch(texts, { allowSpecial }) };
-    // Keep the rejection handled while the previous batch is written.
-    next.ids.catch(() => {});
-    if (pending) await write(pending.texts, await pending.ids);
-    pending = next;
+  const subBatch = positiveInt('encodeBatchSize', opts.encodeBatchSize ?? 256);
+  for await (const batch of batches) {
+    if (!Array.isArray(batch)) throw new TokenizerError('packTexts: each batch must be an array of strings');
+    // Smaller encode calls let packing/writing one part overlap with encoding the next on the native threads.
+    for (let start = 0; start < batch.length; start += subBatch) {
+      const texts = start === 0 && batch.length <= subBatch ? batch : batch.slice(start, start + subBatch);
+      const next = { texts, ids: tokenizer.encodeBatch(texts, { allowSpecial }) };
+      // Keep the rejection handled while the previous part is written.
+      next.ids.catch(() => {});
+      if (pending) await write(pending.texts, await pending.ids);
+      pending = next;
+    }
   }
   if (pending) await write(pending.texts, await pending.ids);
   const summary = await writer.finish();
