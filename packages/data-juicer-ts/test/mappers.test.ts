@@ -295,3 +295,27 @@ describe('Mapper.process on samples', () => {
     expect(() => m.process({ doc: { body: 3 } })).toThrow('sample field "doc.body" must be a string (got number)');
   });
 });
+
+describe('Data-Juicer unit-test style cases', () => {
+  it('fix_unicode: three-level mojibake, fullwidth, latin-1 NBSP byte, quote + ellipsis mojibake', () => {
+    expect(mapText('fix_unicode_mapper', 'The Mona Lisa doesnÃƒÂ¢Ã¢â€šÂ¬Ã¢â€žÂ¢t have eyebrows.')).toBe(
+      "The Mona Lisa doesn't have eyebrows.",
+    );
+    expect(mapText('fix_unicode_mapper', 'ＬＯＵＤ　ＮＯＩＳＥＳ')).toBe('LOUD NOISES');
+    expect(mapText('fix_unicode_mapper', 'Ã\u00a0 perturber la réflexion')).toBe('à perturber la réflexion');
+    expect(mapText('fix_unicode_mapper', 'Ã¢â‚¬Å“mismatched quotesâ€¦')).toBe('"mismatched quotes…');
+  });
+  it('remove_repeat_sentences: the spec example (a dropped sentence takes its leading space)', () => {
+    const text =
+      '今天天气真不错，阳光明媚，适合出去散步。小明说：“今天天气真不错，我们去海边吧。” 小红回答说：“好主意！” 但是，小李觉得：“今天天气真不错，我们去爬山吧。” 今天天气真不错，阳光明媚，适合出去散步。昨天下了一整天的雨，今天终于放晴了。昨天下了一整天的雨，今天终于放晴了。';
+    expect(mapText('remove_repeat_sentences_mapper', text)).toBe(
+      '今天天气真不错，阳光明媚，适合出去散步。小明说：“今天天气真不错，我们去海边吧。” 小红回答说：“好主意！” 但是，小李觉得：“今天天气真不错，我们去爬山吧。”昨天下了一整天的雨，今天终于放晴了。',
+    );
+  });
+  it('clean_html: quoted attributes with spaces, whitespace text nodes kept', () => {
+    expect(
+      mapText('clean_html_mapper', '<a href="https://www.example.com/file.html?;name=Test 测试 Demo">测试</a>'),
+    ).toBe('测试');
+    expect(mapText('clean_html_mapper', '<div>\n  <p>Paragraph 1</p>\n</div>\n')).toBe('\n  Paragraph 1\n\n');
+  });
+});
