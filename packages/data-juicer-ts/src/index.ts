@@ -1,6 +1,13 @@
 // Public surface of @steel/data-juicer-ts.
 
 export {
+  type AnalyzeResult,
+  analyzeRecipe,
+  computeAllStats,
+  describeStat,
+  type StatSummary,
+} from './analyze.js';
+export {
   BUILTIN_OPS,
   createOp,
   createOpAsync,
