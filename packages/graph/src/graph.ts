@@ -750,9 +750,12 @@ export class Graph {
       return this.mul(this.div(gk, this.reduceSum(mask, ax, true)), mask);
     });
   }
-  /** sqrt(sum x^2) over axes. d/dx = gy * x / y. */
+  /** sqrt(sum x^2) over axes. d/dx = gy * x / y (0 where y = 0, as PyTorch's norm). */
   reduceL2(x: Value, axes: number | readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceL2', x, axes, keepdims, (gk, yk) => this.mul(this.div(gk, yk()), x));
+    return this.reduce('ReduceL2', x, axes, keepdims, (gk, yk) => {
+      const y = yk();
+      return this.mul(this.div(gk, this.where(this.equal(y, 0), 1, y)), x);
+    });
   }
 
   // ---------------------------------------------------------------- softmax

@@ -124,3 +124,15 @@ describe('runtime dims', () => {
     expect(s.outputNames).toContain('w_out');
   });
 });
+
+describe('edge cases', () => {
+  it('ReduceL2 gradient is 0 (not NaN) for an all-zero row', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 2]);
+    const [gx] = grad(g.reduceSum(g.reduceL2(x, 1), 0), [x]);
+    g.output(gx!, 'gx');
+    const s = await Session.create(g);
+    const r = await s.run({ x: tensor(Float32Array.from([0, 0, 3, 4]), [2, 2]) });
+    expect(Array.from(r.outputs.gx!.data as Float32Array)).toEqual([0, 0, 0.6000000238418579, 0.800000011920929]);
+  });
+});
