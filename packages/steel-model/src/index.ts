@@ -34,6 +34,16 @@ export {
   validateConfig,
 } from './config.js';
 export { CheckpointError, SafetensorsError, SteelConfigError } from './errors.js';
+export {
+  buildForward,
+  cacheNames,
+  cacheShape,
+  type Dim,
+  type ForwardGraph,
+  type ForwardOptions,
+  isCausalMoe,
+  nextTargets,
+} from './forward.js';
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 export { DEFAULT_SEED, initParameter, initWeights } from './init.js';
 export { countParameters, numel, type ParamCount, type ParamInit, type ParamSpec, parameterSpecs } from './params.js';

@@ -1,0 +1,364 @@
+// The Steel forward pass as an ONNX graph on @steel/graph (spec §1.2-§1.9): parameters are graph inputs named by
+// their HF state-dict names, so a trainer feeds them each step and asks `grad(loss, params)` for their gradients.
+// The same builder makes the inference graphs: with `kvCache`, past keys/values (and, for the causal Soft-MoE,
+// the running dispatch state) are inputs and the updated ones are outputs.
+import { attention, type DType, Graph, lmHeadCrossEntropy, lowest, rmsNorm, rotary, type Value } from '@steel/graph';
+import { dims, type SteelConfig, validateConfig } from './config.js';
+import { parameterSpecs } from './params.js';
+import { ropeTables } from './reference.js';
+
+export type Dim = number | string;
+
+export interface ForwardOptions {
+  /** Batch size: a number, or a name for a dim fed at run time (default 'batch'). */
+  batch?: Dim;
+  /** Sequence length of this call: a number or a name (default 'seq'). Training graphs should use numbers. */
+  seq?: Dim;
+  /** Add a `targets` input [B, T] (int64, -100 = ignore) and a `loss` output: mean next-token cross-entropy through
+   * the vocabulary-chunked LM head (no [B·T, V] logits are materialized for the loss). */
+  withLoss?: boolean;
+  /** Which logits to output: 'all' [B, T, V], 'last' [B, 1, V] (generation), 'none'. Default: 'none' with
+   * withLoss, else 'all'. */
+  logits?: 'all' | 'last' | 'none';
+  /** Vocabulary chunks of the LM-head loss (default 8). */
+  lossChunks?: number;
+  /** Run Soft-MoE v3 causally (as FFN_type softmoe_v3_causal) even if the config says softmoe_v3. */
+  causalMoe?: boolean;
+  /** Inference graph with a KV cache: inputs `past.{l}.key|value` [B, kvHeads, past, headDim] (past may be 0),
+   * outputs `present.{l}.key|value` [B, kvHeads, past+T, headDim]; positions start at `past`. */
+  kvCache?: boolean;
+  /** Float type of parameters and activations (default float32; float64 graphs need Session optimization 'basic'). */
+  dtype?: 'float32' | 'float64';
+  /** Rows of the RoPE tables baked into the graph (default: seq if a number and no cache, else
+   * max_position_embeddings). Positions beyond it are an ORT Gather error. */
+  maxPositions?: number;
+}
+
+export interface ForwardGraph {
+  graph: Graph;
+  config: SteelConfig;
+  /** Parameter inputs by HF name, in state-dict order (a tied lm_head is embed_tokens). */
+  params: Map<string, Value>;
+  /** int64 [B, T]. */
+  inputIds: Value;
+  /** int64 [B, T] next-token targets aligned with positions (targets[t] = ids[t+1]; -100 ignored), with withLoss. */
+  targets?: Value;
+  /** float [B, T, V] (or [B, 1, V] for 'last'), an output named 'logits'. */
+  logits?: Value;
+  /** scalar loss, an output named 'loss' (this is the value before the output's renaming Identity: differentiate
+   * it with `grad(loss, [...params.values()])`). */
+  loss?: Value;
+  /** With kvCache: names of the cache inputs and matching outputs, in order. */
+  cacheInputs: string[];
+  cacheOutputs: string[];
+  /** Whether the Soft-MoE of this graph is the causal variant (it has extra cache entries). */
+  causalMoe: boolean;
+}
+
+/** Names of one layer's cache tensors (inputs are `past.*`, outputs `present.*`). */
+export function cacheNames(config: SteelConfig, causalMoe: boolean): string[] {
+  const out: string[] = [];
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    out.push(`${l}.key`, `${l}.value`);
+    if (causalMoe) out.push(`${l}.moe_lse`, `${l}.moe_mean`);
+  }
+  return out;
+}
+
+/** Whether a config + option runs the causal Soft-MoE. */
+export function isCausalMoe(config: SteelConfig, causalMoe?: boolean): boolean {
+  return config.FFN_type === 'softmoe_v3_causal' || (!!causalMoe && config.FFN_type === 'softmoe_v3');
+}
+
+interface Ctx {
+  g: Graph;
+  B: Dim;
+  T: Dim;
+  config: SteelConfig;
+  dtype: DType;
+  P: (name: string) => Value;
+}
+
+/** nn.Linear: x W^T (+ b), W [out, in]. */
+function linear(c: Ctx, x: Value, name: string, bias = false): Value {
+  const y = c.g.matmul(x, c.g.transpose(c.P(`${name}.weight`)));
+  return bias ? c.g.add(y, c.P(`${name}.bias`)) : y;
+}
+
+/** SteelMLP (raw SwiGLU) or SteelSENet (double SwiGLU) on [..., d]. */
+function mlpBlock(c: Ctx, x: Value, prefix: string): Value {
+  const { g } = c;
+  if (c.config.mlp_type === 'raw') {
+    const h = g.mul(g.silu(linear(c, x, `${prefix}.gate_proj`)), linear(c, x, `${prefix}.up_proj`));
+    return linear(c, h, `${prefix}.down_proj`);
+  }
+  const h = g.mul(g.silu(linear(c, x, `${prefix}.gate_up_proj`)), linear(c, x, `${prefix}.up_proj`));
+  return g.mul(g.silu(linear(c, h, `${prefix}.gate_down_proj`)), linear(c, h, `${prefix}.down_proj`));
+}
+
+/** F.normalize over `axis`: v / max(||v||, 1e-12). */
+function l2Normalize(c: Ctx, v: Value, axis: number): Value {
+  return c.g.div(v, c.g.max(c.g.reduceL2(v, axis, true), 1e-12));
+}
+
+/** Soft-MoE v3 logits L [B, T, S] = x̂ · (scale · phi / ||phi col||), and x̂ itself. */
+function v3Logits(c: Ctx, x: Value, prefix: string): { xh: Value; L: Value } {
+  const { g } = c;
+  const d = c.config.hidden_size;
+  const S = c.config.n_experts * c.config.slots_per_expert;
+  const xh = l2Normalize(c, x, -1);
+  const phi = c.P(`${prefix}.phi`); // [d, E, P]
+  const phin = g.mul(l2Normalize(c, phi, 0), c.P(`${prefix}.scale`));
+  return { xh, L: g.matmul(xh, g.reshape(phin, [d, S])) };
+}
+
+/** Experts applied to slot groups: xs [B, S, ...rest, d] split into E groups of P slots along axis 1. */
+function expertsOnSlots(c: Ctx, xs: Value, prefix: string): Value {
+  const E = c.config.n_experts;
+  const P = c.config.slots_per_expert;
+  const parts = E === 1 ? [xs] : c.g.split(xs, 1, Array(E).fill(P));
+  const ys = parts.map((s, e) => mlpBlock(c, s, `${prefix}.experts.${e}`));
+  return E === 1 ? ys[0]! : c.g.concat(ys, 1);
+}
+
+interface MoeState {
+  lse: Value; // [B, S]
+  mean: Value; // [B, S, d]
+}
+
+/**
+ * Causal Soft-MoE v3: position t's slot s input is the softmax(L[·, s])-weighted mean of x̂ over positions <= t
+ * (plus, with a cache, the earlier calls' positions, carried as their log-sum-exp `lse` and weighted mean `mean`,
+ * which enter the softmax as one extra key). Each position runs the experts on its own slots.
+ */
+function causalMoe(c: Ctx, x: Value, prefix: string, past?: MoeState): { out: Value; state?: MoeState } {
+  const { g, dtype } = c;
+  const S = c.config.n_experts * c.config.slots_per_expert;
+  const { xh, L } = v3Logits(c, x, prefix); // xh [B,T,d], L [B,T,S]
+  const comb = g.softmax(L, -1); // [B,T,S]
+  const Lt = g.unsqueeze(g.transpose(L, [0, 2, 1]), [2]); // [B,S,1,T']
+  const mask = g.noGrad(() => {
+    const visible = causalMaskLike(g, L);
+    return g.where(visible, 0, g.scalar(lowest(dtype), dtype)); // [T,T']
+  });
+  let scores = g.add(Lt, mask); // [B,S,T,T']
+  let values = g.unsqueeze(xh, [1]); // [B,1,T',d]
+  if (past) {
+    // the past as one key per slot: logit lse, value mean
+    const pastScore = g.expand(g.unsqueeze(past.lse, [2, 3]), [c.B, S, c.T, 1]); // [B,S,T,1]
+    scores = g.concat([pastScore, scores], -1);
+    const xhS = g.expand(values, [c.B, S, c.T, c.config.hidden_size]); // [B,S,T',d]
+    values = g.concat([g.unsqueeze(past.mean, [2]), xhS], 2);
+  }
+  const A = g.softmax(scores, -1); // [B,S,T,1+T']
+  const xs = g.matmul(A, values); // [B,S,T,d]
+  const ys = expertsOnSlots(c, xs, prefix); // [B,S,T,d]
+  const out = g.squeeze(g.matmul(g.unsqueeze(comb, [2]), g.transpose(ys, [0, 2, 1, 3])), [2]); // [B,T,d]
+  if (!past) return { out };
+  // new state = the state at the last position of this call
+  const allL = g.concat([g.unsqueeze(past.lse, [1]), L], 1); // [B,1+T,S]
+  const m = g.reduceMax(allL, 1, true);
+  const lse = g.squeeze(g.add(m, g.log(g.reduceSum(g.exp(g.sub(allL, m)), 1, true))), [1]); // [B,S]
+  const mean = g.squeeze(g.slice(xs, [-1], [Number.MAX_SAFE_INTEGER], [2]), [2]); // [B,S,d]
+  return { out, state: { lse, mean } };
+}
+
+/** bool [T, T] lower-triangular (query t sees keys <= t) for L [B, T, S]. */
+function causalMaskLike(g: Graph, L: Value): Value {
+  const T = L.shape[1]!;
+  const col = g.unsqueeze(g.range(T), [0]); // [1,T]
+  const row = g.unsqueeze(g.range(T), [1]); // [T,1]
+  return g.lessOrEqual(col, row);
+}
+
+/** The FFN of one layer on post-norm activations x [B, T, d]. */
+function ffn(c: Ctx, x: Value, layer: number, causal: boolean, past?: MoeState): { out: Value; state?: MoeState } {
+  const { g } = c;
+  const prefix = `model.layers.${layer}.mlp`;
+  const E = c.config.n_experts;
+  switch (c.config.FFN_type) {
+    case 'raw':
+      return { out: mlpBlock(c, x, prefix) };
+    case 'softmoe_v1': {
+      // dense soft gating: every expert on every token, weights softmax over experts of gating(x)
+      const w = g.softmax(linear(c, x, `${prefix}.gating`, true), -1); // [B,T,E]
+      const ws = E === 1 ? [w] : g.split(w, -1, Array(E).fill(1));
+      let out: Value | null = null;
+      for (let e = 0; e < E; e++) {
+        const y = g.mul(ws[e]!, mlpBlock(c, x, `${prefix}.experts.${e}`));
+        out = out ? g.add(out, y) : y;
+      }
+      return { out: out! };
+    }
+    case 'softmoe_v2': {
+      // logits = x·score; "dispatch" = softmax over slots, "combine" = softmax over the sequence (spec §1.8)
+      const logits = g.matmul(x, c.P(`${prefix}.score`)); // [B,T,S]
+      const dispatch = g.softmax(logits, -1);
+      const combine = g.softmax(logits, 1);
+      const xs = g.matmul(g.transpose(dispatch, [0, 2, 1]), x); // [B,S,d]
+      return { out: g.matmul(combine, expertsOnSlots(c, xs, prefix)) };
+    }
+    case 'softmoe_v3':
+    case 'softmoe_v3_causal': {
+      if (causal) return causalMoe(c, x, prefix, past);
+      // dispatch: softmax over the sequence of this call (non-causal); combine: over experts x slots jointly
+      const { xh, L } = v3Logits(c, x, prefix);
+      const dispatch = g.softmax(L, 1);
+      const combine = g.softmax(L, -1);
+      const xs = g.matmul(g.transpose(dispatch, [0, 2, 1]), xh); // [B,S,d]
+      return { out: g.matmul(combine, expertsOnSlots(c, xs, prefix)) };
+    }
+  }
+}
+
+/**
+ * Builds the Steel forward graph: inputs `input_ids` int64 [B, T] (+ `targets` with withLoss, + cache inputs),
+ * one param input per HF tensor name, outputs `logits` and/or `loss` (+ `present.*`).
+ */
+export function buildForward(config: SteelConfig, options: ForwardOptions = {}): ForwardGraph {
+  validateConfig(config);
+  const dtype: DType = options.dtype ?? 'float32';
+  const B = options.batch ?? 'batch';
+  const T = options.seq ?? 'seq';
+  const withLoss = !!options.withLoss;
+  const logitsMode = options.logits ?? (withLoss ? 'none' : 'all');
+  const kv = !!options.kvCache;
+  const causal = isCausalMoe(config, options.causalMoe);
+  if (!withLoss && logitsMode === 'none')
+    throw new RangeError('buildForward: nothing to output (logits none, no loss)');
+  if (withLoss && kv) throw new RangeError('buildForward: withLoss and kvCache do not go together');
+
+  const g = new Graph(kv ? 'steel_step' : withLoss ? 'steel_forward_loss' : 'steel_forward');
+  const d = config.hidden_size;
+  const { headDim: hd, kvGroups } = dims(config);
+  const H = config.num_attention_heads;
+  const KV = config.num_key_value_heads;
+  const S = config.n_experts * config.slots_per_expert;
+
+  const inputIds = g.input('input_ids', 'int64', [B, T]);
+  const targets = withLoss ? g.input('targets', 'int64', [B, T]) : undefined;
+  const params = new Map<string, Value>();
+  for (const spec of parameterSpecs(config)) params.set(spec.name, g.param(spec.name, spec.shape, { dtype }));
+  const P = (name: string): Value => {
+    const v = params.get(name);
+    if (!v) throw new Error(`buildForward: no parameter ${name}`);
+    return v;
+  };
+  const c: Ctx = { g, B, T, config, dtype, P };
+
+  // cache inputs
+  const cacheInputs: string[] = [];
+  const cacheOutputs: string[] = [];
+  const past: { key: Value; value: Value; moe?: MoeState }[] = [];
+  if (kv) {
+    for (let l = 0; l < config.num_hidden_layers; l++) {
+      const key = g.input(`past.${l}.key`, dtype, [B, KV, 'past', hd]);
+      const value = g.input(`past.${l}.value`, dtype, [B, KV, 'past', hd]);
+      cacheInputs.push(key.name, value.name);
+      let moe: MoeState | undefined;
+      if (causal) {
+        moe = {
+          lse: g.input(`past.${l}.moe_lse`, dtype, [B, S]),
+          mean: g.input(`past.${l}.moe_mean`, dtype, [B, S, d]),
+        };
+        cacheInputs.push(moe.lse.name, moe.mean.name);
+      }
+      past.push({ key, value, ...(moe ? { moe } : {}) });
+    }
+  }
+
+  // RoPE tables (fp32 as HF builds them) baked in; rows gathered by position = past + 0..T-1
+  const maxPos = options.maxPositions ?? (typeof T === 'number' && !kv ? T : config.max_position_embeddings);
+  const tables = ropeTables(
+    config,
+    Array.from({ length: maxPos }, (_, i) => i),
+  );
+  const asDtype = (a: Float64Array) => (dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a));
+  const cosTable = g.constant(asDtype(tables.cos), [maxPos, hd], dtype);
+  const sinTable = g.constant(asDtype(tables.sin), [maxPos, hd], dtype);
+  let cos: Value;
+  let sin: Value;
+  if (!kv && typeof T === 'number' && T === maxPos) {
+    cos = cosTable;
+    sin = sinTable;
+  } else {
+    let pos = g.range(T); // [T]
+    if (kv) pos = g.add(pos, g.dimOf(past[0]!.key, 2));
+    cos = g.gather(cosTable, pos); // [T, hd]
+    sin = g.gather(sinTable, pos);
+  }
+
+  // h0 = Embed[ids]
+  const embed = P('model.embed_tokens.weight');
+  let h = g.gather(embed, inputIds); // [B,T,d]
+  const heads = (v: Value, n: number) => g.transpose(g.reshape(v, [0, 0, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
+  const repeatKv = (v: Value) => {
+    if (kvGroups === 1) return v;
+    const e = g.expand(g.unsqueeze(v, [2]), [v.shape[0]!, KV, kvGroups, v.shape[2]!, hd]); // [B,KV,G,S,hd]
+    return g.reshape(e, [0, H, -1, hd]);
+  };
+
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    const p = `model.layers.${l}`;
+    const xn = rmsNorm(h, P(`${p}.input_layernorm.weight`), config.rms_norm_eps);
+    const q = rotary(heads(linear(c, xn, `${p}.self_attn.q_proj`, true), H), cos, sin);
+    let k = rotary(heads(linear(c, xn, `${p}.self_attn.k_proj`, true), KV), cos, sin);
+    let v = heads(linear(c, xn, `${p}.self_attn.v_proj`, true), KV);
+    if (kv) {
+      k = g.concat([past[l]!.key, k], 2); // keys cached after RoPE, as HF's DynamicCache
+      v = g.concat([past[l]!.value, v], 2);
+      cacheOutputs.push(g.output(k, `present.${l}.key`).name, g.output(v, `present.${l}.value`).name);
+    }
+    const att = attention(q, repeatKv(k), repeatKv(v), { causal: true, scale: 1 / Math.sqrt(hd) }); // [B,H,T,hd]
+    const merged = g.reshape(g.transpose(att, [0, 2, 1, 3]), [0, 0, d]);
+    const a = g.add(h, linear(c, merged, `${p}.self_attn.o_proj`));
+    const an = rmsNorm(a, P(`${p}.post_attention_layernorm.weight`), config.rms_norm_eps);
+    const f = ffn(c, an, l, causal, kv && causal ? past[l]!.moe : undefined);
+    if (kv && causal) {
+      cacheOutputs.push(
+        g.output(f.state!.lse, `present.${l}.moe_lse`).name,
+        g.output(f.state!.mean, `present.${l}.moe_mean`).name,
+      );
+    }
+    h = g.add(a, f.out);
+  }
+
+  const hn = rmsNorm(h, P('model.norm.weight'), config.rms_norm_eps); // [B,T,d]
+  const head = config.tie_word_embeddings ? embed : P('lm_head.weight'); // [V,d]
+  const out: ForwardGraph = {
+    graph: g,
+    config,
+    params,
+    inputIds,
+    cacheInputs,
+    cacheOutputs,
+    causalMoe: causal,
+  };
+  if (targets) {
+    out.targets = targets;
+    const rows = g.reshape(hn, [-1, d]);
+    const loss = lmHeadCrossEntropy(rows, head, g.reshape(targets, [-1]), { chunks: options.lossChunks ?? 8 });
+    g.output(loss, 'loss');
+    out.loss = loss; // the value itself: the renaming Identity of an output does not pass gradients
+  }
+  if (logitsMode !== 'none') {
+    const src = logitsMode === 'last' ? g.slice(hn, [-1], [Number.MAX_SAFE_INTEGER], [1]) : hn;
+    out.logits = g.matmul(src, g.transpose(head));
+    g.output(out.logits, 'logits');
+  }
+  return out;
+}
+
+/** Shape of one cache input for batch B and `past` cached positions (name from `cacheNames`). */
+export function cacheShape(config: SteelConfig, name: string, batch: number, past: number): number[] {
+  const { headDim } = dims(config);
+  if (name.endsWith('.key') || name.endsWith('.value')) return [batch, config.num_key_value_heads, past, headDim];
+  const S = config.n_experts * config.slots_per_expert;
+  if (name.endsWith('.moe_lse')) return [batch, S];
+  return [batch, S, config.hidden_size];
+}
+
+/** HF's next-token targets for one sequence: targets[t] = ids[t+1], the last position ignored (-100). */
+export function nextTargets(ids: readonly number[], ignoreIndex = -100): number[] {
+  return ids.map((_, t) => (t + 1 < ids.length ? ids[t + 1]! : ignoreIndex));
+}
