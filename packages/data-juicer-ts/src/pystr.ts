@@ -41,6 +41,12 @@ export const PY_REGEX_S_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200
 export const PY_REGEX_W_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u200c\\u200d';
 
 const STRIP_RE = new RegExp(`^[${PY_ISSPACE_CLASS}]+|[${PY_ISSPACE_CLASS}]+$`, 'gu');
+const PY_SPLIT_RE = new RegExp(`[${PY_ISSPACE_CLASS}]+`, 'u');
+/** Python `str.split()` with no argument: split on runs of str.isspace() characters, no empty pieces. */
+export function pySplit(s: string): string[] {
+  return s.split(PY_SPLIT_RE).filter((w) => w !== '');
+}
+
 /** Python `str.strip()` with no argument. */
 export function pyStrip(s: string): string {
   return s.replace(STRIP_RE, '');

@@ -21,3 +21,17 @@ describe('Python string semantics', () => {
     expect(pyStrip('\x1c\x1f\x85\u00a0\u3000x\u2028')).toBe('x');
   });
 });
+
+describe('Python regex flavours', () => {
+  it('document_deduplicator uses re (\\s includes \\x1c), simhash patterns use regex (\\s excludes it)', async () => {
+    const { createOp } = await import('../src/index.js');
+    const d = createOp('document_deduplicator', { ignore_non_character: true }) as unknown as {
+      hashText(t: string): string;
+    };
+    // re: \x1c is whitespace, so "a\x1cb" and "ab" hash alike
+    expect(d.hashText('a\x1cb')).toBe(d.hashText('ab'));
+    const { compilePyRegex } = await import('../src/index.js');
+    expect('a\x1cb\x85c'.replace(compilePyRegex('\\s'), '')).toBe('a\x1cbc');
+    expect('x²y'.replace(compilePyRegex('\\w'), '')).toBe('²');
+  });
+});

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Deduplicator } from '../op.js';
 import type { ParamValues } from '../params.js';
-import { PY_REGEX_S_CLASS, pyStrip } from '../pystr.js';
+import { PY_ISSPACE_CLASS, pyStrip } from '../pystr.js';
 import type { OpDefinition } from '../registry.js';
 import { HASH_KEY } from '../sample.js';
 
-// \s+ | \d+ | ASCII punctuation, Unicode-aware \s and \d as in Python's re.
-const NON_CHARACTER_RE = new RegExp(`[${PY_REGEX_S_CLASS}]+|\\p{Nd}+|[!"#$%&'()*+,\\-./:;<=>?@[\\\\\\]^_\`{|}~]`, 'gu');
+// \s+ | \d+ | ASCII punctuation, with Python re's Unicode \s (str.isspace, incl. \x1c-\x1f) and \d.
+const NON_CHARACTER_RE = new RegExp(`[${PY_ISSPACE_CLASS}]+|\\p{Nd}+|[!"#$%&'()*+,\\-./:;<=>?@[\\\\\\]^_\`{|}~]`, 'gu');
 
 export class DocumentDeduplicator extends Deduplicator {
   readonly hashKey = HASH_KEY;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { ArpaModel } from '../kenlm/arpa.js';
 import { Filter } from '../op.js';
 import { ParamError, type ParamValues } from '../params.js';
-import { splitlines } from '../pystr.js';
+import { pySplit, splitlines } from '../pystr.js';
 import type { OpDefinition } from '../registry.js';
 import { SentencePieceModel } from '../sentencepiece.js';
 
@@ -30,7 +30,7 @@ export function perplexity(model: ArpaModel, text: string, tokenize?: PieceToken
   let length = 0;
   for (const line of splitlines(joined)) {
     logits += model.score(line);
-    length += line.split(/\s+/).filter((w) => w !== '').length + 1;
+    length += pySplit(line).length + 1;
   }
   return length === 0 ? 0.0 : pyRound1(10 ** (-logits / length));
 }

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { pySplit } from '../pystr.js';
 
 export class ArpaFormatError extends Error {
   override name = 'ArpaFormatError';
@@ -116,7 +117,7 @@ export class ArpaModel {
 
   /** KenLM `Model.score(sentence, bos=True, eos=True)`: sum of log10 probs of the words and </s>, after <s>. */
   score(sentence: string, bos = true, eos = true): number {
-    const words = sentence.split(/\s+/).filter((w) => w !== '');
+    const words = pySplit(sentence); // the kenlm module's Python str.split()
     const context: string[] = bos ? ['<s>'] : [];
     let total = 0;
     const step = (w: string) => {
