@@ -159,7 +159,7 @@ function causalMoe(c: Ctx, x: Value, prefix: string, past?: MoeState): { out: Va
   const allL = g.concat([g.unsqueeze(past.lse, [1]), L], 1); // [B,1+T,S]
   const m = g.reduceMax(allL, 1, true);
   const lse = g.squeeze(g.add(m, g.log(g.reduceSum(g.exp(g.sub(allL, m)), 1, true))), [1]); // [B,S]
-  const mean = g.squeeze(g.slice(xs, [-1], [Number.MAX_SAFE_INTEGER], [2]), [2]); // [B,S,d]
+  const mean = g.reshape(g.slice(xs, [-1], [Number.MAX_SAFE_INTEGER], [2]), [0, 0, c.config.hidden_size]); // [B,S,d]
   return { out, state: { lse, mean } };
 }
 
@@ -294,8 +294,9 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const heads = (v: Value, n: number) => g.transpose(g.reshape(v, [0, 0, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
   const repeatKv = (v: Value) => {
     if (kvGroups === 1) return v;
-    const e = g.expand(g.unsqueeze(v, [2]), [v.shape[0]!, KV, kvGroups, v.shape[2]!, hd]); // [B,KV,G,S,hd]
-    return g.reshape(e, [0, H, -1, hd]);
+    // [B,KV,S,hd] -> [B,KV,G,S,hd] (copies by Concat: an Expand would need the runtime dims) -> [B,H,S,hd]
+    const u = g.unsqueeze(v, [2]);
+    return g.reshape(g.concat(Array(kvGroups).fill(u), 2), [0, H, -1, hd]);
   };
 
   for (let l = 0; l < config.num_hidden_layers; l++) {

@@ -46,6 +46,14 @@ export {
 } from './forward.js';
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 export { DEFAULT_SEED, initParameter, initWeights } from './init.js';
+export {
+  type ChatMessage,
+  type ChatTokenizer,
+  type GradsResult,
+  SteelModel,
+  type SteelModelOptions,
+  StepCache,
+} from './model.js';
 export { countParameters, numel, type ParamCount, type ParamInit, type ParamSpec, parameterSpecs } from './params.js';
 export {
   nextTokenLoss,
