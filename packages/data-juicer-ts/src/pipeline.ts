@@ -3,6 +3,9 @@
 // is a barrier: the samples before it are gathered, deduplicated in order, then streamed on. A sample an op fails on
 // is dropped alone and reported; the rest go on.
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { batchFromRecords, recordsFromBatch } from '@steel/dataset';
 import { Deduplicator, type DuplicatePair, Filter, Mapper, type Op } from './op.js';
 import { HASH_KEY, MINHASH_KEY, type Sample, SIMHASH_KEY, STATS_KEY } from './sample.js';
@@ -44,8 +47,34 @@ export interface PipelineOptions {
   keepHashes?: boolean;
   /** Record up to `traceNum` changed/removed samples per op (Data-Juicer's tracer). Default 0 = off. */
   traceNum?: number;
-  /** Called for each sample an op fails on (the sample is dropped). */
+  /** Called for each sample an op fails on (the sample is dropped). In worker threads only `op` and `error` are real. */
   onError?: (info: { op: string; index: number; error: Error; sample: Sample }) => void;
+  /**
+   * Worker threads for the mappers and filters of `runBatches` (Data-Juicer's `np`); 1 = run in this thread.
+   * Output order stays the input order. Workers rebuild the ops by name from the registry, so user ops must be
+   * registered by a module listed in `workerModules`.
+   */
+  workers?: number;
+  /** Module specifiers each worker imports first (e.g. one that calls registerOp for user ops). */
+  workerModules?: string[];
+}
+
+/** The compiled worker entry (dist/worker.js), also when this module runs from source (tests). */
+function workerEntry(): URL {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
+  if (!existsSync(fileURLToPath(url)))
+    throw new Error(`parallel pipeline: worker entry ${fileURLToPath(url)} is missing; build the package first`);
+  return url;
+}
+
+interface WorkerResult {
+  type: 'result';
+  id: number;
+  samples: Sample[];
+  deltas: Array<{ in: number; out: number; changed: number; errors: number }>;
+  errors: string[];
+  trace: TraceEntry[];
 }
 
 const ERROR_SAMPLES = 5;
@@ -154,6 +183,99 @@ export class Pipeline {
     for (const op of this.ops) await op.prepare();
   }
 
+  /**
+   * Run the streaming ops [from, end) over `input` in worker threads, keeping input order: at most 2 batches in
+   * flight per worker, results yielded in submission order.
+   */
+  private async *runParallelSegment(
+    from: number,
+    end: number,
+    input: AsyncIterable<Sample[]>,
+  ): AsyncGenerator<Sample[]> {
+    const n = Math.max(1, Math.floor(this.opts.workers ?? 1));
+    const specs = this.ops.slice(from, end).map((op) => ({ name: op.name, params: { ...op.params } }));
+    const url = workerEntry();
+    const workers: Worker[] = [];
+    const pending = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
+    const fail = (e: Error) => {
+      for (const p of pending.values()) p.reject(e);
+      pending.clear();
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: n }, () => {
+          const w = new Worker(url, {
+            workerData: { ops: specs, modules: this.opts.workerModules ?? [], traceNum: this.opts.traceNum ?? 0 },
+          });
+          workers.push(w);
+          return new Promise<void>((resolve, reject) => {
+            w.on('message', (m: { type: string; id?: number; message?: string }) => {
+              if (m.type === 'ready') resolve();
+              else if (m.type === 'fatal') {
+                const e = new Error(`pipeline worker: ${m.message}`);
+                reject(e);
+                fail(e);
+              } else if (m.type === 'result') {
+                const p = pending.get(m.id!);
+                pending.delete(m.id!);
+                p?.resolve(m as WorkerResult);
+              }
+            });
+            w.on('error', (e) => {
+              reject(e);
+              fail(e);
+            });
+          });
+        }),
+      );
+      const queue: Array<Promise<WorkerResult>> = [];
+      let nextId = 0;
+      const take = async (): Promise<Sample[]> => {
+        const r = await queue.shift()!;
+        r.deltas.forEach((d, k) => {
+          const rep = this.reports[from + k]!;
+          rep.in += d.in;
+          rep.out += d.out;
+          rep.changed += d.changed;
+          rep.errors += d.errors;
+        });
+        for (const msg of r.errors) {
+          const op = msg.slice(0, msg.indexOf(':'));
+          const idx = this.ops.findIndex((o, i) => i >= from && i < end && o.name === op);
+          const rep = this.reports[idx >= 0 ? idx : from]!;
+          if (rep.errorSamples.length < ERROR_SAMPLES) rep.errorSamples.push(msg.slice(op.length + 2));
+          this.opts.onError?.({ op, index: idx, error: new Error(msg.slice(op.length + 2)), sample: {} });
+        }
+        const traceNum = this.opts.traceNum ?? 0;
+        for (const t of r.trace) {
+          const index = from + t.index;
+          if (this.traceCount(index) < traceNum) this.trace.push({ ...t, index });
+        }
+        return r.samples;
+      };
+      for await (const batch of input) {
+        const id = nextId++;
+        const w = workers[id % n]!;
+        queue.push(
+          new Promise<WorkerResult>((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            w.postMessage({ id, samples: batch });
+          }),
+        );
+        if (queue.length >= 2 * n) {
+          const out = await take();
+          if (out.length) yield out;
+        }
+      }
+      while (queue.length) {
+        const out = await take();
+        if (out.length) yield out;
+      }
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+
   /** Run every op over an in-memory list of samples (call `await prepare()` first if an op loads a model). */
   runSamples(samples: Sample[]): Sample[] {
     const unready = this.ops.find((op) => op.needsPrepare());
@@ -191,20 +313,22 @@ export class Pipeline {
         }
       }
       const end = dedupAt < 0 ? this.ops.length : dedupAt;
+      const parallel = (this.opts.workers ?? 1) > 1 && end > from;
+      const segment = parallel
+        ? this.runParallelSegment(from, end, input)
+        : async function* (this: Pipeline) {
+            for await (const batch of input) {
+              let cur = batch;
+              for (let i = from; i < end; i++) cur = this.applyStreaming(i, cur);
+              if (cur.length > 0) yield cur;
+            }
+          }.call(this);
       if (dedupAt < 0) {
-        for await (const batch of input) {
-          let cur = batch;
-          for (let i = from; i < end; i++) cur = this.applyStreaming(i, cur);
-          if (cur.length > 0) yield cur;
-        }
+        yield* segment;
         return;
       }
       const gathered: Sample[] = [];
-      for await (const batch of input) {
-        let cur = batch;
-        for (let i = from; i < end; i++) cur = this.applyStreaming(i, cur);
-        for (const s of cur) gathered.push(s);
-      }
+      for await (const cur of segment) for (const s of cur) gathered.push(s);
       const kept = this.applyDedup(dedupAt, gathered);
       async function* rebatch() {
         for (let k = 0; k < kept.length; k += barrierBatchSize) yield kept.slice(k, k + barrierBatchSize);

@@ -62,6 +62,8 @@ export interface LoadedRecipe {
   ops: Op[];
   /** The text key every op reads unless it sets its own. */
   textKey: string;
+  /** Top-level keys the recipe itself set (the rest are defaults). */
+  explicitKeys: string[];
   warnings: string[];
 }
 
@@ -92,6 +94,8 @@ export function loadRecipeObject(
         `${source}: text_keys has ${tk.length} keys; only the first ("${textKey}") is used, as in Data-Juicer`,
       );
   } else throw new RecipeError(`${source}: text_keys must be a string or a non-empty list of strings`);
+  if (obj.np !== undefined && !(Number.isInteger(obj.np) && (obj.np as number) >= 1))
+    throw new RecipeError(`${source}: np must be a positive integer, got ${JSON.stringify(obj.np)}`);
   for (const k of ['use_checkpoint', 'op_fusion', 'export_in_parallel']) {
     if (config[k] === true) warnings.push(`${source}: "${k}: true" is accepted but has no effect here yet`);
   }
@@ -119,7 +123,7 @@ export function loadRecipeObject(
       throw e;
     }
   });
-  return { config, process, ops, textKey, warnings };
+  return { config, process, ops, textKey, explicitKeys: Object.keys(obj), warnings };
 }
 
 /** Read and parse a recipe file (.yaml, .yml or .json). */

@@ -23,6 +23,10 @@ export interface RunRecipeOptions {
   batchRows?: number;
   /** Where rejected input records are listed as JSON lines (optional). */
   rejectedPath?: string;
+  /** Worker threads for mappers and filters (default: the recipe's `np` if it sets one, else 1). Order is kept. */
+  workers?: number;
+  /** Modules each worker imports first, e.g. one registering user ops. */
+  workerModules?: string[];
   /** Per-sample op failures (the sample is dropped, the run goes on). */
   onError?: (info: { op: string; index: number; error: Error; sample: Sample }) => void;
 }
@@ -109,6 +113,8 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
     keepHashes: cfg.keep_hashes_in_res_ds === true,
     traceNum: cfg.open_tracer ? Number(cfg.trace_num ?? 10) : 0,
     onError: opts.onError,
+    workers: opts.workers ?? (recipe.explicitKeys.includes('np') ? Number(cfg.np) : 1),
+    workerModules: opts.workerModules,
   });
   await pipeline.prepare();
   const errors = new ErrorReport(opts.rejectedPath ? { sinkPath: opts.rejectedPath } : {});
