@@ -3,9 +3,17 @@ import type { Command } from 'commander';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerGenerate } from './generate.js';
 import { registerModel } from './model.js';
 import { registerTokenize } from './tokenize.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerData, registerDemo, registerEval, registerModel, registerTokenize];
+export const commands: RegisterCommand[] = [
+  registerData,
+  registerDemo,
+  registerEval,
+  registerGenerate,
+  registerModel,
+  registerTokenize,
+];

@@ -5,7 +5,9 @@ import {
   countParameters,
   initModelFolder,
   loadConfig,
+  SafetensorsError,
   SteelConfigError,
+  SteelModel,
   type WriteDtype,
 } from '@steel/steel-model';
 import type { Command } from 'commander';
@@ -83,6 +85,79 @@ export async function runModelInit(opts: InitOptions) {
   }
 }
 
+/** "1,2,3" (spaces allowed) -> token ids; checked against the vocabulary later by the model. */
+export function parseIds(value: string, flag = '--ids'): number[] {
+  const parts = value.split(',').map((x) => x.trim());
+  if (parts.length === 0 || parts.some((x) => !/^\d+$/.test(x))) {
+    throw new CliError(`${flag} must be comma-separated non-negative integers like 1,2,3, got '${value}'`);
+  }
+  return parts.map(Number);
+}
+
+/** Loads a model folder for the model commands; library errors become one-line CLI errors. */
+export async function loadSteelModel(dir: string, threads?: string): Promise<SteelModel> {
+  const n = threads === undefined ? undefined : Number(threads);
+  if (n !== undefined && !(Number.isInteger(n) && n > 0))
+    throw new CliError(`--threads must be a positive integer, got '${threads}'`);
+  try {
+    return await SteelModel.load(dir, n ? { threads: n } : {});
+  } catch (err) {
+    throw asCliError(err);
+  }
+}
+
+export function asCliError(err: unknown): unknown {
+  if (
+    err instanceof SteelConfigError ||
+    err instanceof CheckpointError ||
+    err instanceof SafetensorsError ||
+    err instanceof RangeError
+  )
+    return new CliError(err.message);
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return new CliError((err as Error).message);
+  return err;
+}
+
+interface LogitsOptions {
+  model: string;
+  ids: string;
+  json?: boolean;
+  threads?: string;
+}
+
+/** `steel model logits`: logits [T][V] of one sequence (positions 0..T-1, no cache), as JSON. */
+export async function runModelLogits(opts: LogitsOptions): Promise<number[][]> {
+  const ids = parseIds(opts.ids);
+  const model = await loadSteelModel(opts.model, opts.threads);
+  try {
+    const flat = await model.logits(ids).catch((e) => {
+      throw asCliError(e);
+    });
+    const V = model.config.vocab_size;
+    return ids.map((_, t) => Array.from(flat.subarray(t * V, (t + 1) * V)));
+  } finally {
+    await model.release();
+  }
+}
+
+/** `steel model grads`: next-token loss of one sequence and the L2 norm of every parameter's gradient. */
+export async function runModelGrads(
+  opts: LogitsOptions,
+): Promise<{ loss: number; grad_norms: Record<string, number> }> {
+  const ids = parseIds(opts.ids);
+  if (ids.length < 2) throw new CliError('--ids needs at least 2 ids for a next-token loss');
+  const model = await loadSteelModel(opts.model, opts.threads);
+  try {
+    const { loss, gradNorms } = await model.grads(ids).catch((e) => {
+      throw asCliError(e);
+    });
+    return { loss, grad_norms: gradNorms };
+  } finally {
+    await model.release();
+  }
+}
+
 export function registerModel(program: Command): void {
   const model = program.command('model').description('Steel model folders (HF-style: config.json + safetensors)');
   model
@@ -107,5 +182,27 @@ export function registerModel(program: Command): void {
           `wrote ${summary.out} (${summary.parameters.toLocaleString('en-US')} parameters, ${summary.dtype}, ${summary.files.join(', ')})\n`,
         );
       }
+    });
+  model
+    .command('logits')
+    .description('print the logits [T][V] of one sequence (float32, positions 0..T-1, no KV cache)')
+    .requiredOption('--model <dir>', 'model folder (config.json + safetensors)')
+    .requiredOption('--ids <ids>', 'token ids, comma-separated (e.g. 1,2,3)')
+    .option('--json', 'print JSON (the only output format)')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .action(async (opts: LogitsOptions) => {
+      const logits = await runModelLogits(opts);
+      process.stdout.write(`${JSON.stringify(logits)}\n`);
+    });
+  model
+    .command('grads')
+    .description('print {loss, grad_norms: {hfName: l2norm}} for the next-token loss of one sequence')
+    .requiredOption('--model <dir>', 'model folder (config.json + safetensors)')
+    .requiredOption('--ids <ids>', 'token ids, comma-separated, at least 2')
+    .option('--json', 'print JSON (the only output format)')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .action(async (opts: LogitsOptions) => {
+      const result = await runModelGrads(opts);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     });
 }
