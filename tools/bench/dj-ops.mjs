@@ -129,6 +129,20 @@ if (!isMainThread) {
     );
     return { wall: (performance.now() - t) / 1000, parts };
   };
+  // The library's own parallel path: Pipeline({ workers: n }).runBatches over batches of 500 samples.
+  const viaPipeline = {};
+  for (const n of [1, 2]) {
+    const p = new Pipeline(recipeOps(), { workers: n });
+    async function* src() {
+      for (let i = 0; i < samples.length; i += 500) yield samples.slice(i, i + 500);
+    }
+    const t = performance.now();
+    let kept = 0;
+    for await (const b of p.runBatches(src())) kept += b.length;
+    const sec = (performance.now() - t) / 1000;
+    viaPipeline[`workers_${n}`] = { seconds: +sec.toFixed(3), mb_per_s: +(textMB / sec).toFixed(2), kept };
+  }
+  viaPipeline.speedup = +(viaPipeline.workers_1.seconds / viaPipeline.workers_2.seconds).toFixed(2);
   const w1 = await inWorkers(1);
   const w2 = await inWorkers(2);
   const twoS = w2.wall;
@@ -156,6 +170,7 @@ if (!isMainThread) {
         kept: w2.parts.reduce((a, p) => a + p.kept, 0),
         speedup_vs_1_thread: +(w1.wall / twoS).toFixed(2),
       },
+      pipeline_workers: viaPipeline,
       ratio_to_io_floor: +(oneS / (ioMs / 1000) / repeat).toFixed(2),
       kept_per_op: Object.fromEntries(one.reports.map((r) => [r.name, r.out])),
     },
