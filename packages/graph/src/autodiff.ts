@@ -148,7 +148,21 @@ export function checkpoint(inputs: readonly Value[], fn: (...xs: Value[]) => Val
         { fromRecord: from },
       );
       let k = 0;
-      return targets.map((_, i) => (want[i] ? gs[k++]! : null));
+      const out = targets.map((_, i) => (want[i] ? gs[k++]! : null));
+      // Ordering barrier: ORT runs the graph in a reverse-DFS order from the outputs, which would leave the
+      // captured params' gradient reductions (and the activations they read) for the very end. Making the
+      // gradient that flows on to the previous block depend on them forces them to run now.
+      const done = out.slice(inputs.length).filter((x): x is Value => x !== null);
+      if (done.length) {
+        const tie = g.noGrad(() =>
+          done.map((d) => g.mul(g.reduceMax(d, [...d.shape.keys()]), 0)).reduce((a, b) => g.add(a, b)),
+        );
+        for (let i = 0; i < inputs.length; i++) {
+          const gx = out[i];
+          if (gx) out[i] = g.add(gx, g.cast(tie, gx.dtype));
+        }
+      }
+      return out;
     },
   );
   // The record was made with the explicit inputs; add the captured values so autodiff reaches them.
