@@ -1,0 +1,164 @@
+// The optimizer step: gradient accumulation over micro-batches (each micro-batch's loss scaled by 1/accumulation,
+// as Steel's `loss / 8`), global-norm clipping, AdamW on fp32 master weights, the LR from a schedule.
+import type { ExecutionProvider, OptimizationLevel } from '@steel/graph';
+import type { ModelDefinition } from './model.js';
+import { AdamW, type AdamWOptions, type AdamWState, clipGradNorm } from './optimizer.js';
+import { learningRate, type Schedule, validateSchedule } from './schedule.js';
+import { TrainStep } from './step.js';
+
+export interface TrainerOptions {
+  /** Sequences per micro-batch and tokens per sequence (windows are seq + 1 tokens). */
+  batch: number;
+  seq: number;
+  /** Micro-batches per optimizer step (default 1). */
+  accumulation?: number;
+  /** Global-norm clip (default 1.0, Steel); 0 disables. */
+  clipNorm?: number;
+  optimizer?: AdamWOptions;
+  schedule: Schedule;
+  /** Target token id excluded from the loss (Steel: 151643 pad), or null (default). */
+  ignoreTokenId?: number | null;
+  lossChunks?: number;
+  ep?: ExecutionProvider;
+  threads?: number;
+  optimization?: OptimizationLevel;
+}
+
+export interface StepResult {
+  /** Optimizer step just taken (1-based). */
+  step: number;
+  /** Mean of the micro-batch losses. */
+  loss: number;
+  microLosses: number[];
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Milliseconds: ORT runs (forward+backward), accumulation+clip+AdamW in JS, the whole step. */
+  ortMs: number;
+  optimizerMs: number;
+  stepMs: number;
+}
+
+export class Trainer {
+  readonly grads = new Map<string, Float32Array>();
+  private readonly accum = new Map<string, Float32Array>();
+  readonly accumulation: number;
+  readonly clipNorm: number;
+  readonly ignoreTokenId: number | null;
+
+  private constructor(
+    readonly model: ModelDefinition,
+    readonly params: Map<string, Float32Array>,
+    readonly optimizer: AdamW,
+    readonly schedule: Schedule,
+    readonly step: TrainStep,
+    opts: TrainerOptions,
+  ) {
+    this.accumulation = opts.accumulation ?? 1;
+    this.clipNorm = opts.clipNorm ?? 1.0;
+    this.ignoreTokenId = opts.ignoreTokenId ?? null;
+    for (const p of model.params) {
+      const n = params.get(p.name)!.length;
+      this.grads.set(p.name, new Float32Array(n));
+      if (this.accumulation > 1) this.accum.set(p.name, new Float32Array(n));
+    }
+    step.bind(params, this.accumulation > 1 ? this.accum : this.grads);
+  }
+
+  /** Compiles the step graph. `params` are the fp32 master weights (kept and updated in place). */
+  static async create(
+    model: ModelDefinition,
+    params: Map<string, Float32Array>,
+    opts: TrainerOptions,
+    optimizerState?: AdamWState,
+  ): Promise<Trainer> {
+    const acc = opts.accumulation ?? 1;
+    if (!Number.isInteger(acc) || acc < 1) throw new RangeError(`accumulation must be an integer >= 1, got ${acc}`);
+    const clip = opts.clipNorm ?? 1.0;
+    if (!(clip >= 0)) throw new RangeError(`clipNorm must be >= 0 (0 = off), got ${clip}`);
+    validateSchedule(opts.schedule);
+    for (const p of model.params) {
+      const a = params.get(p.name);
+      const n = p.shape.reduce((x, y) => x * y, 1);
+      if (!a || a.length !== n)
+        throw new RangeError(
+          `parameter '${p.name}': expected ${n} values (shape [${p.shape}]), got ${a?.length ?? 'none'}`,
+        );
+    }
+    const ordered = new Map(model.params.map((p) => [p.name, params.get(p.name)!] as const));
+    const optimizer = new AdamW(ordered, opts.optimizer, optimizerState);
+    const step = await TrainStep.create(model, {
+      batch: opts.batch,
+      seq: opts.seq,
+      ...(opts.lossChunks ? { lossChunks: opts.lossChunks } : {}),
+      ...(opts.ep ? { ep: opts.ep } : {}),
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(opts.optimization ? { optimization: opts.optimization } : {}),
+    });
+    return new Trainer(model, ordered, optimizer, opts.schedule, step, opts);
+  }
+
+  /** Optimizer steps taken so far. */
+  get stepCount(): number {
+    return this.optimizer.state.step;
+  }
+
+  /** Forward + backward of one micro-batch [batch, seq+1] without updating anything: loss, gradients in `grads`. */
+  async lossAndGrads(windows: Int32Array): Promise<number> {
+    this.step.setBatch(windows, this.ignoreTokenId);
+    if (this.accumulation > 1) {
+      const loss = await this.step.run();
+      for (const [n, g] of this.grads) g.set(this.accum.get(n)!);
+      return loss;
+    }
+    return this.step.run();
+  }
+
+  /** One optimizer step over `accumulation` micro-batches, each [batch, seq+1] tokens (row-major). */
+  async trainStep(micro: readonly Int32Array[]): Promise<StepResult> {
+    if (micro.length !== this.accumulation)
+      throw new RangeError(`trainStep: expected ${this.accumulation} micro-batches, got ${micro.length}`);
+    const t0 = performance.now();
+    let ortMs = 0;
+    let jsMs = 0;
+    const losses: number[] = [];
+    const scale = Math.fround(1 / this.accumulation);
+    for (let k = 0; k < micro.length; k++) {
+      this.step.setBatch(micro[k]!, this.ignoreTokenId);
+      const r0 = performance.now();
+      losses.push(await this.step.run());
+      const r1 = performance.now();
+      ortMs += r1 - r0;
+      if (this.accumulation > 1) {
+        // grads = sum_k (g_k / accumulation), as backward(loss_k / accumulation) accumulates in torch
+        for (const [n, g] of this.grads) {
+          const a = this.accum.get(n)!;
+          if (k === 0) for (let i = 0; i < g.length; i++) g[i] = a[i]! * scale;
+          else for (let i = 0; i < g.length; i++) g[i] = g[i]! + a[i]! * scale;
+        }
+      }
+      jsMs += performance.now() - r1;
+    }
+    const o0 = performance.now();
+    const gradNorm = clipGradNorm(this.grads.values(), this.clipNorm);
+    const stepNo = this.optimizer.state.step + 1;
+    const lr = learningRate(this.schedule, stepNo);
+    this.optimizer.step(this.params, this.grads, lr);
+    const o1 = performance.now();
+    const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
+    return {
+      step: stepNo,
+      loss,
+      microLosses: losses,
+      lr,
+      gradNorm,
+      ortMs,
+      optimizerMs: jsMs + (o1 - o0),
+      stepMs: o1 - t0,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.step.release();
+  }
+}
