@@ -113,5 +113,12 @@ export {
   withField,
 } from './sample.js';
 export { SentencePieceModel } from './sentencepiece.js';
+export {
+  type MergeShardsSummary,
+  mergeRecipeShards,
+  runRecipeShard,
+  shardFinalPath,
+  shardWorkPath,
+} from './shards.js';
 export { isSpecialChar, SPECIAL_CHARACTERS, VARIOUS_WHITESPACES } from './special-characters.js';
 export { refineWords, splitWords, stripSpecial } from './words.js';

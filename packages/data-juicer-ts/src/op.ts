@@ -152,6 +152,11 @@ export abstract class Deduplicator extends Op {
   /** Decide which of the hashed samples survive; index i of the result says whether samples[i] is kept. */
   protected abstract keepMask(hashes: string[]): { keep: boolean[]; groups: Array<[number, number]> };
 
+  /** Which of the given hash values (in dataset order) survive: the public face of keepMask, for sharded runs. */
+  keepMaskForHashes(hashes: string[]): boolean[] {
+    return hashes.length <= 1 ? hashes.map(() => true) : this.keepMask(hashes).keep;
+  }
+
   /** Keep one sample per duplicate group, first in input order. `showNum` limits the returned pairs. */
   process(samples: Sample[], showNum = 0): DedupResult {
     // A sample whose hash fails is dropped alone (Data-Juicer's skip_op_error drops its whole batch).

@@ -11,6 +11,7 @@ import {
   recordsFromBatch,
   writeDataset,
 } from '@steel/dataset';
+import type { Deduplicator } from './op.js';
 import { type OpReport, Pipeline, type TraceEntry } from './pipeline.js';
 import type { LoadedRecipe } from './recipe.js';
 import { RecipeError } from './recipe.js';
@@ -27,6 +28,8 @@ export interface RunRecipeOptions {
   workers?: number;
   /** Modules each worker imports first, e.g. one registering user ops. */
   workerModules?: string[];
+  /** Deduplicators whose hashes are computed and kept on every output sample instead of deduplicating (sharded runs). */
+  hashWith?: Deduplicator[];
   /** Per-sample op failures (the sample is dropped, the run goes on). */
   onError?: (info: { op: string; index: number; error: Error; sample: Sample }) => void;
 }
@@ -142,7 +145,17 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
   const keepStats = cfg.keep_stats_in_res_ds === true;
   const out = (async function* () {
     for await (const batch of pipeline.runBatches(samples)) {
-      const rows = batch.map((s) => {
+      const hashed: Sample[] = [];
+      for (let s of batch) {
+        try {
+          for (const d of opts.hashWith ?? []) s = d.computeHash(s);
+          hashed.push(s);
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          opts.onError?.({ op: 'hash', index: -1, error, sample: s });
+        }
+      }
+      const rows = hashed.map((s) => {
         statsLines.push(JSON.stringify({ [STATS_KEY]: s[STATS_KEY] ?? {} }));
         if (keepStats) return s;
         const { [STATS_KEY]: _drop, ...rest } = s;
