@@ -1,4 +1,15 @@
 // Public surface of @steel/trainer.
+
+export { DataLoader, type DataSourceSpec, type LoaderOptions, type LoaderState } from './data/loader.js';
+export { sha256File } from './data/sha256.js';
+export {
+  type AppendEvent,
+  DataConsistencyError,
+  type ShardRecord,
+  type SourceOpenOptions,
+  type SourceState,
+  WindowSource,
+} from './data/source.js';
 export {
   type LossGraph,
   type ModelDefinition,
