@@ -29,6 +29,9 @@ export interface ForwardOptions {
   kvCache?: boolean;
   /** Float type of parameters and activations (default float32; float64 graphs need Session optimization 'basic'). */
   dtype?: 'float32' | 'float64';
+  /** Values of the parameters to bake into the model as initializers (serialize with `{ paramsAs: 'initializers' }`):
+   * inference sessions then need no parameter feeds and ORT can pre-pack the weights. */
+  weights?: ReadonlyMap<string, Float32Array | Float64Array>;
   /** Rows of the RoPE tables baked into the graph (default: seq if a number and no cache, else
    * max_position_embeddings). Positions beyond it are an ORT Gather error. */
   maxPositions?: number;
@@ -79,10 +82,24 @@ interface Ctx {
   P: (name: string) => Value;
 }
 
-/** nn.Linear: x W^T (+ b), W [out, in]. */
+/**
+ * nn.Linear: x W^T (+ b), W [out, in]. One Gemm with transB over all rows: a MatMul against Transpose(W) would copy
+ * the weight on every run (ORT cannot fold a transpose of a graph input; for the LM head that is 150k x d floats).
+ */
 function linear(c: Ctx, x: Value, name: string, bias = false): Value {
-  const y = c.g.matmul(x, c.g.transpose(c.P(`${name}.weight`)));
-  return bias ? c.g.add(y, c.P(`${name}.bias`)) : y;
+  return linearWith(c.g, x, c.P(`${name}.weight`), bias ? c.P(`${name}.bias`) : null);
+}
+
+function linearWith(g: Graph, x: Value, W: Value, b: Value | null): Value {
+  const inDim = x.shape[x.rank - 1]!;
+  const outDim = W.shape[0]!;
+  if (x.rank === 2) return g.gemm(x, W, b, { transB: true });
+  const rows = g.reshape(x, [-1, inDim]);
+  const y = g.gemm(rows, W, b, { transB: true });
+  const lead = x.shape.slice(0, -1);
+  if (lead.every((d) => typeof d === 'number')) return g.reshape(y, [...lead, outDim]);
+  const shape = g.concat([g.slice(g.shapeOf(x), [0], [x.rank - 1]), g.ints([outDim as number])], 0);
+  return g.reshape(y, shape, [...lead, outDim]);
 }
 
 /** SteelMLP (raw SwiGLU) or SteelSENet (double SwiGLU) on [..., d]. */
@@ -238,7 +255,11 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const inputIds = g.input('input_ids', 'int64', [B, T]);
   const targets = withLoss ? g.input('targets', 'int64', [B, T]) : undefined;
   const params = new Map<string, Value>();
-  for (const spec of parameterSpecs(config)) params.set(spec.name, g.param(spec.name, spec.shape, { dtype }));
+  for (const spec of parameterSpecs(config)) {
+    const init = options.weights?.get(spec.name);
+    if (options.weights && !init) throw new RangeError(`buildForward: weights has no ${spec.name}`);
+    params.set(spec.name, g.param(spec.name, spec.shape, init ? { dtype, init } : { dtype }));
+  }
   const P = (name: string): Value => {
     const v = params.get(name);
     if (!v) throw new Error(`buildForward: no parameter ${name}`);
@@ -344,7 +365,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   }
   if (logitsMode !== 'none') {
     const src = logitsMode === 'last' ? g.slice(hn, [-1], [Number.MAX_SAFE_INTEGER], [1]) : hn;
-    out.logits = g.matmul(src, g.transpose(head));
+    out.logits = linearWith(g, src, head, null);
     g.output(out.logits, 'logits');
   }
   return out;
