@@ -1,5 +1,23 @@
 // Public surface of @steel/trainer.
 
+export {
+  applyRetention,
+  CHECKPOINTS_DIR,
+  checkpointName,
+  gitCommit,
+  type LoadedCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  MODEL_DIR,
+  OPTIMIZER_FILE,
+  type RetentionPolicy,
+  type SaveCheckpointInput,
+  STATE_FILE,
+  saveCheckpoint,
+  type TrainerState,
+} from './checkpoint.js';
+export { parseTrainConfig, type TrainConfig, TrainConfigError } from './config.js';
 export { DataLoader, type DataSourceSpec, type LoaderOptions, type LoaderState } from './data/loader.js';
 export { sha256File } from './data/sha256.js';
 export {
@@ -21,6 +39,14 @@ export {
   tinyLm,
 } from './model.js';
 export { AdamW, type AdamWOptions, type AdamWState, clipGradNorm, globalNorm } from './optimizer.js';
+export {
+  METRICS_FILE,
+  type MetricsRecord,
+  modelForConfig,
+  type RunOptions,
+  type RunSummary,
+  runTraining,
+} from './run.js';
 export {
   type ConstantSchedule,
   type CosineSchedule,
