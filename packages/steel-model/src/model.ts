@@ -182,6 +182,15 @@ export class SteelModel {
     return { loss: Number(outputs.loss!.data[0]), gradNorms, ...(full ? { grads: full } : {}) };
   }
 
+  /**
+   * Logits [V] of the last position of `ids` in one call from position 0: the same numbers as the last row of
+   * logits(ids) (HF's uncached forward on the whole sequence), without materializing [T, V]. This is the
+   * `nextTokenLogits` for @steel/eval's functionCausalLm.
+   */
+  lastLogits(ids: readonly number[]): Promise<Float32Array> {
+    return this.step(ids, this.newCache());
+  }
+
   /** A fresh KV cache for step(). */
   newCache(): StepCache {
     return new StepCache(this.config, this.causalMoe);

@@ -18,6 +18,8 @@ describe('SteelModel (ONNX sessions) vs the goldens', () => {
       const logits = await model.logits(ids);
       expect(relMaxDiff(logits, tensors.get('logits')!)).toBeLessThan(TOL);
       expect(Math.abs(nextTokenLoss(logits, V, ids) - expected.loss) / expected.loss).toBeLessThan(TOL);
+      const last = await model.lastLogits(ids);
+      expect(relMaxDiff(last, tensors.get('logits')!.subarray((ids.length - 1) * V))).toBeLessThan(TOL);
 
       // prefill `prefill` tokens, then one per call: compare each call's last-position logits
       const cache = model.newCache();
