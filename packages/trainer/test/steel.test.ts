@@ -1,0 +1,80 @@
+// The Steel model (steel-model's buildForward) plugged into the trainer: 20 AdamW steps against an independent
+// float64 PyTorch Steel (tools/fixtures/trainer/make_steel_golden.py), and checkpoints as HF-style folders.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelFolder } from '@steel/steel-model';
+import { expect, it } from 'vitest';
+import { loadCheckpoint, saveCheckpoint, steelModel, Trainer } from '../src/index.js';
+import { tempDir } from './helpers.js';
+
+const dir = new URL('./fixtures/steel-golden/', import.meta.url).pathname;
+const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
+  train: Record<string, number> & { betas: [number, number] };
+  windows: number[][][];
+  losses: number[];
+  gradNorms: number[];
+  lrs: number[];
+};
+
+it('Steel (Soft-MoE v3, GQA): 20 AdamW steps match PyTorch within 1e-4 relative (losses and grad norms)', async () => {
+  const { config, weights } = await loadModelFolder(dir);
+  const t = expected.train;
+  const model = steelModel(config);
+  const trainer = await Trainer.create(model, weights, {
+    batch: t.batch!,
+    seq: t.seq!,
+    accumulation: t.accumulation!,
+    clipNorm: t.clip!,
+    ignoreTokenId: t.pad!,
+    lossChunks: 4,
+    threads: 1,
+    optimizer: { beta1: t.betas[0], beta2: t.betas[1], eps: t.eps!, weightDecay: t.weightDecay! },
+    schedule: {
+      kind: 'cosine',
+      peakLr: t.peakLr!,
+      minLr: t.minLr!,
+      warmupSteps: t.warmupSteps!,
+      decaySteps: t.decaySteps!,
+      microStepQuirk: { accumulation: t.accumulation! },
+    },
+  });
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+  let worst = 0;
+  let worstNorm = 0;
+  for (let s = 0; s < t.steps!; s++) {
+    const r = await trainer.trainStep(expected.windows[s]!.map((w) => Int32Array.from(w)));
+    expect(rel(r.lr, expected.lrs[s]!)).toBeLessThan(1e-12);
+    worst = Math.max(worst, rel(r.loss, expected.losses[s]!));
+    worstNorm = Math.max(worstNorm, rel(r.gradNorm, expected.gradNorms[s]!));
+  }
+  console.log(`steel golden: worst loss rel ${worst.toExponential(2)}, grad-norm rel ${worstNorm.toExponential(2)}`);
+  expect(worst).toBeLessThan(1e-4);
+  expect(worstNorm).toBeLessThan(1e-4);
+
+  // a checkpoint of a Steel model holds an HF-style folder that steel-model loads back bit for bit
+  const out = tempDir('steel-ckpt');
+  const ck = await saveCheckpoint({
+    outDir: out,
+    model,
+    params: trainer.params,
+    optimizer: trainer.optimizer.state,
+    state: {
+      step: trainer.stepCount,
+      tokens: 0,
+      rng: { dataSeed: 0, initSeed: 0 },
+      loader: null,
+      config: {},
+      model: model.describe(),
+      gitCommit: null,
+      dataHash: null,
+      runtime: { ep: 'cpu', threads: 1 },
+    },
+  });
+  const folder = await loadModelFolder(join(ck, 'model'));
+  expect(folder.config.hidden_size).toBe(config.hidden_size);
+  for (const [n, p] of trainer.params) expect(folder.weights.get(n)).toEqual(p);
+  const back = await loadCheckpoint(ck, model);
+  expect(back.optimizer.step).toBe(20);
+  for (const [n, m] of trainer.optimizer.state.expAvgSq) expect(back.optimizer.expAvgSq.get(n)).toEqual(m);
+  await trainer.release();
+});
