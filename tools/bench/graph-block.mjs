@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import {
   attention,
   checkpoint,
+  linear as fusedLinear,
   Graph,
   grad,
   graphStats,
@@ -46,8 +47,9 @@ const opt = {
 };
 const MB = 2 ** 20;
 
-/** HF Linear: y = x W^T (+ b), W [out, in]. */
+/** HF Linear: y = x W^T (+ b), W [out, in]; --plain-linear 1 composes matmul(x, transpose(W)) instead. */
 function linear(g, x, w, b) {
+  if (!args['plain-linear']) return fusedLinear(x, w, b);
   const y = g.matmul(x, g.transpose(w));
   return b ? g.add(y, b) : y;
 }

@@ -20,6 +20,7 @@ export {
   type CrossEntropyOptions,
   causalMask,
   type LmHeadLossOptions,
+  linear,
   lmHeadCrossEntropy,
   lowest,
   rmsNorm,

@@ -12,6 +12,55 @@ export function lowest(dtype: DType): number {
 }
 
 /**
+ * HF Linear: y = x @ w^T (+ b) with w [out, in] (PyTorch layout), x [..., in].
+ * Gradient: gx = gy @ w, gw = gy2^T x2 as one Gemm over all rows ([out, in] directly), gb = sum(gy).
+ * Written as a composite so the transposed weight is used by the forward MatMul only (ORT folds it into the
+ * MatMul) instead of being materialized and kept alive until the backward.
+ */
+export function linear(x: Value, w: Value, b?: Value): Value {
+  const g = x.graph;
+  const IN = x.shape[x.rank - 1];
+  if (w.rank !== 2 || w.shape[1] !== IN)
+    throw new GraphError('linear', `weight ${fmt(w.shape)} must be [out, ${IN}] for x ${fmt(x.shape)}`);
+  const OUT = w.shape[0]!;
+  if (b && (b.rank !== 1 || b.shape[0] !== OUT))
+    throw new GraphError('linear', `bias ${fmt(b.shape)} must be [${OUT}]`);
+  const inputs = b ? [x, w, b] : [x, w];
+  return g.composite(
+    'Linear',
+    inputs,
+    () => {
+      const y = g.matmul(x, g.transpose(w));
+      return [b ? g.add(y, b) : y];
+    },
+    ([gy], needs) => {
+      const gx = needs[0] ? g.matmul(gy!, w) : null;
+      let gw: Value | null = null;
+      if (needs[1]) {
+        if (x.rank === 2) gw = g.gemm(gy!, x, null, { transA: true });
+        else if (typeof IN === 'number' && typeof OUT === 'number') {
+          gw = g.gemm(g.reshape(gy!, [-1, OUT]), g.reshape(x, [-1, IN]), null, { transA: true });
+        } else
+          gw = g.sumTo(
+            g.matmul(
+              g.transpose(
+                gy!,
+                [...gy!.shape.keys()].map((i, _, a) =>
+                  i < a.length - 2 ? i : i === a.length - 2 ? a.length - 1 : a.length - 2,
+                ),
+              ),
+              x,
+            ),
+            w.shape,
+          );
+      }
+      const gb = b && needs[2] ? g.sumTo(gy!, b.shape) : null;
+      return b ? [gx, gw, gb] : [gx, gw];
+    },
+  )[0]!;
+}
+
+/**
  * RMSNorm over the last axis: y = x * r * w with r = 1/sqrt(mean(x^2) + eps).
  * Gradient: gw = sum(gy * x*r), gx = r * (gy*w - x*r * mean(gy*w * x*r)).
  */

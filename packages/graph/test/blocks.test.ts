@@ -136,3 +136,12 @@ describe('block forwards against direct formulas', () => {
     expect(f64(out.outputs.o!.data as Float32Array)).toEqual([3, 4.5, 6]);
   });
 });
+
+describe('linear (HF [out, in] weights)', () => {
+  it('gradients of x, w, b (batched x) and of w for 2-D x', async () => {
+    const { linear } = await import('../src/index.js');
+    await gradCheck((g, [x, w, b]) => linear(x!, w!, b!), [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }]);
+    await gradCheck((g, [x, w]) => linear(x!, w!), [{ shape: [3, 4] }, { shape: [2, 4] }]);
+    await gradCheck((g, [x, w]) => linear(x!, w!), [{ shape: ['b', 2, 4], dims: [2, 2, 4] }, { shape: [3, 4] }]);
+  });
+});
