@@ -5,7 +5,7 @@
 // Prints one JSON object. Each part runs in its own child process so peak RSS is per part.
 //
 // usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build] [--static 1] [--opt all]
-//        [--stack 1] [--remat 0] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
+//        [--stack 1] [--remat 0] [--order 0] [--arena 1] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
 //        [--runs 5] [--threads 2] [--vocab 151936] [--chunks 8]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -167,7 +167,7 @@ async function partBlock(o) {
   const loss = g.reduceMean(g.mul(y, y), [0, 1, 2]);
   g.output(loss, 'loss');
   const params = g.params.map((p) => p.value);
-  grad(loss, [...params, x]).forEach((gv, i) => {
+  grad(loss, [...params, x], { order: args.order === '1' }).forEach((gv, i) => {
     g.output(gv, i < params.length ? `grad.${params[i].name}` : 'grad.x');
   });
   const bytes = serialize(g);

@@ -8,6 +8,11 @@ import { fmt, GraphError } from './shape.js';
 export interface GradOptions {
   /** Upstream gradient of `loss` (default: ones; required shape = loss shape). */
   seed?: Value;
+  /**
+   * Ordering barriers (experimental): once a `wrt` gradient is complete, add `0*max(grad)` to the gradient
+   * flowing on through the same op, so ORT computes it there instead of after the whole backward (see README).
+   */
+  order?: boolean;
 }
 
 /**
@@ -15,7 +20,7 @@ export interface GradOptions {
  * Gradients reaching a value along several paths are summed; `stopGradient` cuts a path.
  */
 export function grad(loss: Value, wrt: readonly Value[], opts: GradOptions = {}): Value[] {
-  return vjp([loss], [opts.seed ?? null], wrt);
+  return vjp([loss], [opts.seed ?? null], wrt, { order: !!opts.order });
 }
 
 /**
@@ -25,7 +30,7 @@ export function vjp(
   outputs: readonly Value[],
   seeds: readonly (Value | null)[],
   wrt: readonly Value[],
-  opts: { fromRecord?: number } = {},
+  opts: { fromRecord?: number; order?: boolean } = {},
 ): Value[] {
   const first = opts.fromRecord ?? 0; // only ops recorded from here on are differentiated (local VJP)
   const g = outputs[0]?.graph ?? wrt[0]?.graph;
@@ -50,6 +55,20 @@ export function vjp(
   for (let r = first; r <= lastOut; r++) {
     const rec = records[r]!;
     if (rec.inputs.some((x) => depends.has(x.id))) for (const o of rec.outputs) depends.add(o.id);
+  }
+
+  // For ordering barriers: the earliest record reading each wrt (its gradient is complete after it).
+  const wrtIds = new Set(wrt.map((w) => w.id));
+  const completes = new Map<number, Value[]>();
+  if (opts.order) {
+    const seen = new Set<number>();
+    for (let r = first; r <= lastOut; r++) {
+      for (const x of records[r]!.inputs) {
+        if (!wrtIds.has(x.id) || seen.has(x.id)) continue;
+        seen.add(x.id);
+        completes.set(r, [...(completes.get(r) ?? []), x]);
+      }
+    }
   }
 
   for (let r = lastOut; r >= first; r--) {
@@ -77,8 +96,29 @@ export function vjp(
       }
       accumulate(g, grads, x, gx);
     });
+    const done = (completes.get(r) ?? []).flatMap((w) => grads.get(w.id) ?? []);
+    if (done.length)
+      tieInto(
+        g,
+        grads,
+        done,
+        rec.inputs.filter((x, i) => needs[i] && !wrtIds.has(x.id)),
+      );
   }
   return wrt.map((w) => grads.get(w.id) ?? g.zerosLike(w));
+}
+
+/** grads[x] += 0 * sum(max(d) for d in done): a data dependency that makes ORT compute `done` first. */
+function tieInto(g: Graph, grads: Map<number, Value>, done: Value[], into: Value[]): void {
+  const targets = into.filter((x) => grads.has(x.id));
+  if (!targets.length) return;
+  const tie = g.noGrad(() =>
+    done.map((d) => g.mul(g.reduceMax(d, [...d.shape.keys()]), 0)).reduce((a, b) => g.add(a, b)),
+  );
+  for (const x of targets) {
+    const gx = grads.get(x.id)!;
+    grads.set(x.id, g.add(gx, g.cast(tie, gx.dtype)));
+  }
 }
 
 function accumulate(g: Graph, grads: Map<number, Value>, x: Value, gx: Value): void {

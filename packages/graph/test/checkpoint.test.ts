@@ -7,8 +7,8 @@ function block(g: Graph, x: Value, w1: Value, w2: Value, n: Value): Value {
   return g.add(x, g.matmul(g.silu(g.matmul(rmsNorm(x, n), w1)), w2));
 }
 
-describe('checkpoint (rematerialization)', () => {
-  it('gives the same gradients as the plain graph, for inputs and captured params', async () => {
+describe('checkpoint (rematerialization) and ordering barriers', () => {
+  it('give the same gradients as the plain graph, for inputs and captured params', async () => {
     const r = rng(5);
     const feeds = {
       x: tensor(Float32Array.from(randn(2 * 3 * 4, r)), [2, 3, 4]),
@@ -18,7 +18,11 @@ describe('checkpoint (rematerialization)', () => {
     };
     const results: Record<string, number[]>[] = [];
     const matmuls: number[] = [];
-    for (const remat of [false, true]) {
+    for (const [remat, order] of [
+      [false, false],
+      [true, false],
+      [false, true],
+    ] as const) {
       const g = new Graph();
       const x = g.input('x', 'float32', ['b', 't', 4]);
       const w1 = g.input('w1', 'float32', [4, 6]);
@@ -29,7 +33,7 @@ describe('checkpoint (rematerialization)', () => {
         h = remat ? checkpoint([h], (hh) => [block(g, hh, w1, w2, n)])[0]! : block(g, h, w1, w2, n);
       }
       const loss = g.reduceMean(g.mul(h, h), [0, 1, 2]);
-      const gs = grad(loss, [x, w1, w2, n]);
+      const gs = grad(loss, [x, w1, w2, n], { order });
       ['gx', 'gw1', 'gw2', 'gn'].forEach((name, i) => {
         g.output(gs[i]!, name);
       });
@@ -40,10 +44,12 @@ describe('checkpoint (rematerialization)', () => {
       matmuls.push(g.nodes.filter((nd) => nd.opType === 'MatMul').length);
     }
     expect(matmuls[1]).toBe(matmuls[0]! + 4); // the two blocks' forward matmuls are recomputed
-    for (const k of Object.keys(results[0]!)) {
-      const a = results[0]![k]!;
-      const b = results[1]![k]!;
-      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))), k).toBeLessThan(1e-6);
+    for (const other of [results[1]!, results[2]!]) {
+      for (const k of Object.keys(results[0]!)) {
+        const a = results[0]![k]!;
+        const b = other[k]!;
+        expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))), k).toBeLessThan(1e-6);
+      }
     }
   });
 
