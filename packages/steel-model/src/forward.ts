@@ -75,6 +75,7 @@ export function isCausalMoe(config: SteelConfig, causalMoe?: boolean): boolean {
 
 interface Ctx {
   g: Graph;
+  shapes: Map<string, Value>;
   B: Dim;
   T: Dim;
   config: SteelConfig;
@@ -87,10 +88,11 @@ interface Ctx {
  * the weight on every run (ORT cannot fold a transpose of a graph input; for the LM head that is 150k x d floats).
  */
 function linear(c: Ctx, x: Value, name: string, bias = false): Value {
-  return linearWith(c.g, x, c.P(`${name}.weight`), bias ? c.P(`${name}.bias`) : null);
+  return linearWith(c.g, x, c.P(`${name}.weight`), bias ? c.P(`${name}.bias`) : null, c.shapes);
 }
 
-function linearWith(g: Graph, x: Value, W: Value, b: Value | null): Value {
+/** `shapes` caches the runtime output shapes of named lead dims (one Shape/Slice/Concat per distinct shape). */
+function linearWith(g: Graph, x: Value, W: Value, b: Value | null, shapes?: Map<string, Value>): Value {
   const inDim = x.shape[x.rank - 1]!;
   const outDim = W.shape[0]!;
   if (x.rank === 2) return g.gemm(x, W, b, { transB: true });
@@ -98,7 +100,12 @@ function linearWith(g: Graph, x: Value, W: Value, b: Value | null): Value {
   const y = g.gemm(rows, W, b, { transB: true });
   const lead = x.shape.slice(0, -1);
   if (lead.every((d) => typeof d === 'number')) return g.reshape(y, [...lead, outDim]);
-  const shape = g.concat([g.slice(g.shapeOf(x), [0], [x.rank - 1]), g.ints([outDim as number])], 0);
+  const key = `${lead.join(',')}|${outDim}`;
+  let shape = shapes?.get(key);
+  if (!shape) {
+    shape = g.concat([g.slice(g.shapeOf(x), [0], [x.rank - 1]), g.ints([outDim as number])], 0);
+    shapes?.set(key, shape);
+  }
   return g.reshape(y, shape, [...lead, outDim]);
 }
 
@@ -129,13 +136,30 @@ function v3Logits(c: Ctx, x: Value, prefix: string): { xh: Value; L: Value } {
   return { xh, L: g.matmul(xh, g.reshape(phin, [d, S])) };
 }
 
-/** Experts applied to slot groups: xs [B, S, ...rest, d] split into E groups of P slots along axis 1. */
+/**
+ * Experts applied to slot groups: xs [B, S, ...rest, d], expert e takes slots e*P..e*P+P-1. The slots axis goes first
+ * and each expert gets its rows as one 2-D [P*B*rest, d] block: a handful of nodes per layer instead of a Reshape
+ * pair around every expert Linear (node count dominates decode time for small models).
+ */
 function expertsOnSlots(c: Ctx, xs: Value, prefix: string): Value {
+  const { g } = c;
   const E = c.config.n_experts;
   const P = c.config.slots_per_expert;
-  const parts = E === 1 ? [xs] : c.g.split(xs, 1, Array(E).fill(P));
-  const ys = parts.map((s, e) => mlpBlock(c, s, `${prefix}.experts.${e}`));
-  return E === 1 ? ys[0]! : c.g.concat(ys, 1);
+  const d = c.config.hidden_size;
+  const S = E * P;
+  const perm = xs.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i)); // swap axes 0 and 1 (its own inverse)
+  const xt = g.transpose(xs, perm); // [S, B, ...rest, d]
+  const flat = g.reshape(xt, [S, -1]); // [S, N*d]
+  const parts = E === 1 ? [flat] : g.split(flat, 0, Array(E).fill(P)); // E x [P, N*d]
+  // With named dims the builder cannot prove [P, N*d] -> [P*N, d] divides, so give the runtime target and the result.
+  const N = xt.shape.slice(1, -1);
+  const numeric = N.every((x) => typeof x === 'number');
+  const toRows = (v: Value) =>
+    numeric ? g.reshape(v, [-1, d]) : g.reshape(v, g.ints([-1, d]), [[P, ...N].join('*'), d]);
+  const toSlots = (v: Value) => (numeric ? g.reshape(v, [P, -1]) : g.reshape(v, g.ints([P, -1]), [P, flat.shape[1]!]));
+  const ys = parts.map((part, e) => toSlots(mlpBlock(c, toRows(part), `${prefix}.experts.${e}`)));
+  const y = E === 1 ? ys[0]! : g.concat(ys, 0); // [S, N*d]
+  return g.transpose(g.reshape(y, g.shapeOf(xt), xt.shape), perm);
 }
 
 interface MoeState {
@@ -176,7 +200,7 @@ function causalMoe(c: Ctx, x: Value, prefix: string, past?: MoeState): { out: Va
   const allL = g.concat([g.unsqueeze(past.lse, [1]), L], 1); // [B,1+T,S]
   const m = g.reduceMax(allL, 1, true);
   const lse = g.squeeze(g.add(m, g.log(g.reduceSum(g.exp(g.sub(allL, m)), 1, true))), [1]); // [B,S]
-  const mean = g.reshape(g.slice(xs, [-1], [Number.MAX_SAFE_INTEGER], [2]), [0, 0, c.config.hidden_size]); // [B,S,d]
+  const mean = g.reshape(g.gather(xs, g.ints([-1]), 2), [0, 0, c.config.hidden_size]); // [B,S,d] (last position)
   return { out, state: { lse, mean } };
 }
 
@@ -265,7 +289,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
     if (!v) throw new Error(`buildForward: no parameter ${name}`);
     return v;
   };
-  const c: Ctx = { g, B, T, config, dtype, P };
+  const c: Ctx = { g, shapes: new Map(), B, T, config, dtype, P };
 
   // cache inputs
   const cacheInputs: string[] = [];
@@ -364,8 +388,8 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
     out.loss = loss; // the value itself: the renaming Identity of an output does not pass gradients
   }
   if (logitsMode !== 'none') {
-    const src = logitsMode === 'last' ? g.slice(hn, [-1], [Number.MAX_SAFE_INTEGER], [1]) : hn;
-    out.logits = linearWith(g, src, head, null);
+    const src = logitsMode === 'last' ? g.gather(hn, g.ints([-1]), 1) : hn; // [B,1,d]
+    out.logits = linearWith(g, src, head, null, c.shapes);
     g.output(out.logits, 'logits');
   }
   return out;
