@@ -1,6 +1,13 @@
 // Public surface of @steel/trainer.
 
 export {
+  type BenchOptions,
+  type BenchResult,
+  benchTrain,
+  measureMatmulPeak,
+  timeVocabPart,
+} from './bench.js';
+export {
   applyRetention,
   CHECKPOINTS_DIR,
   checkpointName,
@@ -18,6 +25,7 @@ export {
   type TrainerState,
 } from './checkpoint.js';
 export { parseTrainConfig, type TrainConfig, TrainConfigError } from './config.js';
+export { loadTrainConfig } from './config-file.js';
 export { DataLoader, type DataSourceSpec, type LoaderOptions, type LoaderState } from './data/loader.js';
 export { sha256File } from './data/sha256.js';
 export {
