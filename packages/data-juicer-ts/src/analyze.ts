@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorReport, type ErrorSummary, readDataset, recordsFromBatch } from '@steel/dataset';
 import { Filter } from './op.js';
+import { analysisHtml, histogramSvg } from './plots.js';
 import type { LoadedRecipe } from './recipe.js';
 import { RecipeError } from './recipe.js';
 import { parseDatasetPath } from './run-recipe.js';
@@ -61,6 +62,17 @@ export interface AnalyzeResult {
   statsPath: string;
   overallCsvPath: string;
   overallMdPath: string;
+  /** One `<stat>.svg` (histogram + box plot) per stat, in work_dir/analysis. */
+  plotPaths: string[];
+  /** work_dir/analysis/index.html: the table and every plot on one page. */
+  htmlPath: string;
+}
+
+export interface AnalyzeOptions {
+  /** Called after each input batch with the number of samples analysed so far. */
+  onProgress?: (samples: number) => void;
+  /** Histogram bins (default 50). */
+  bins?: number;
 }
 
 /** Compute every filter's stats over `samples` without dropping any; returns the samples with stats and the errors. */
@@ -81,7 +93,7 @@ export function computeAllStats(filters: Filter[], samples: Sample[]): { samples
 }
 
 /** Run a recipe's filters over its dataset in analysis mode and write the stats file and overall.csv/.md. */
-export async function analyzeRecipe(recipe: LoadedRecipe): Promise<AnalyzeResult> {
+export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const cfg = recipe.config;
   if (typeof cfg.dataset_path !== 'string' || cfg.dataset_path.trim() === '')
     throw new RecipeError('dataset_path: required: a file or folder (jsonl, json, parquet, csv, arrow)');
@@ -116,6 +128,7 @@ export async function analyzeRecipe(recipe: LoadedRecipe): Promise<AnalyzeResult
         arr.push(v);
       }
     }
+    opts.onProgress?.(count);
   }
   await errors.close();
   const pcts = Array.isArray(cfg.percentiles) ? (cfg.percentiles as number[]) : [0.25, 0.5, 0.75];
@@ -147,7 +160,33 @@ export async function analyzeRecipe(recipe: LoadedRecipe): Promise<AnalyzeResult
   ];
   const overallMdPath = join(analysisDir, 'overall.md');
   writeFileSync(overallMdPath, `${md.join('\n')}\n`);
+  const opOfStat: Record<string, string> = {};
+  for (const f of filters) {
+    if (!opOfStat[f.statKey]) opOfStat[f.statKey] = f.name;
+  }
+  const svgs: Record<string, string> = {};
+  const plotPaths: string[] = [];
+  for (const s of summaries) {
+    svgs[s.key] = histogramSvg(s, values.get(s.key) ?? [], { bins: opts.bins });
+    const p = join(analysisDir, `${s.key.replace(/[^A-Za-z0-9._-]/g, '_')}.svg`);
+    writeFileSync(p, svgs[s.key]!);
+    plotPaths.push(p);
+  }
+  const htmlPath = join(analysisDir, 'index.html');
+  writeFileSync(
+    htmlPath,
+    analysisHtml({
+      title: `Data analysis: ${String(cfg.project_name)}`,
+      samples: count,
+      errors: opErrors,
+      summaries,
+      svgs,
+      opOfStat,
+    }),
+  );
   return {
+    plotPaths,
+    htmlPath,
     samples: count,
     summaries,
     errors: opErrors,

@@ -1,6 +1,7 @@
 // Public surface of @steel/data-juicer-ts.
 
 export {
+  type AnalyzeOptions,
   type AnalyzeResult,
   analyzeRecipe,
   computeAllStats,
@@ -15,6 +16,17 @@ export {
   defaultRegistry,
   registerOp,
 } from './builtin.js';
+export {
+  analyzeCommand,
+  DjCliError,
+  type DjCliIo,
+  formatCommand,
+  mergeCommand,
+  type ProcessCommandOptions,
+  processCommand,
+  registerDjCommands,
+  runDjCli,
+} from './cli.js';
 export { DocumentDeduplicator } from './dedup/document-deduplicator.js';
 export {
   DocumentMinhashDeduplicator,
@@ -48,6 +60,22 @@ export {
   specialCharRatio,
   wordRepetitionRatio,
 } from './filters/text-filters.js';
+export {
+  type FormatOptions,
+  type FormatSourceSummary,
+  formatRecords,
+  formatSource,
+  getSourceFormatter,
+  multiQa2txt,
+  qa2txt,
+  qualityAssurance,
+  SOURCE_FORMATTERS,
+  type SourceFormatter,
+  steelJsonLine,
+  wanjuanText,
+  zhihuUpvotes,
+  zhProcess,
+} from './formatters.js';
 export { fixText, type NormalizationForm } from './ftfy.js';
 export { ArpaFormatError, ArpaModel } from './kenlm/arpa.js';
 export { OPENCC_MODES } from './mappers/chinese-convert.js';
@@ -83,6 +111,7 @@ export {
   type PipelineOptions,
   type TraceEntry,
 } from './pipeline.js';
+export { type AnalysisPageInput, analysisHtml, type HistogramOptions, histogramCounts, histogramSvg } from './plots.js';
 export { compilePyRegex, PyRegexError, pyReplacer } from './pyregex.js';
 export { pyLen, pyStrip, splitlines } from './pystr.js';
 export {
@@ -96,6 +125,8 @@ export {
 } from './recipe.js';
 export { type OpDefinition, OpRegistry, type RegisteredOp } from './registry.js';
 export {
+  contiguousShardRanges,
+  mixtureIndices,
   parseDatasetPath,
   type RunRecipeOptions,
   type RunRecipeSummary,

@@ -96,7 +96,7 @@ export function loadRecipeObject(
   } else throw new RecipeError(`${source}: text_keys must be a string or a non-empty list of strings`);
   if (obj.np !== undefined && !(Number.isInteger(obj.np) && (obj.np as number) >= 1))
     throw new RecipeError(`${source}: np must be a positive integer, got ${JSON.stringify(obj.np)}`);
-  for (const k of ['use_checkpoint', 'op_fusion', 'export_in_parallel']) {
+  for (const k of ['op_fusion', 'export_in_parallel']) {
     if (config[k] === true) warnings.push(`${source}: "${k}: true" is accepted but has no effect here yet`);
   }
   if (config.executor_type !== 'default')

@@ -1,7 +1,7 @@
 // Execute a loaded recipe end to end: read `dataset_path` with @steel/dataset, run the ops, write `export_path`,
 // the `<export>_stats.jsonl` stats file and (open_tracer) the trace files. The library core of `steel-dj process`.
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import {
   batchFromRecords,
@@ -32,11 +32,17 @@ export interface RunRecipeOptions {
   hashWith?: Deduplicator[];
   /** Per-sample op failures (the sample is dropped, the run goes on). */
   onError?: (info: { op: string; index: number; error: Error; sample: Sample }) => void;
+  /** Called after each input batch is read, with the number of records read so far (progress reporting). */
+  onProgress?: (read: number) => void;
 }
 
 export interface RunRecipeSummary {
   inputs: string[];
   exportPath: string;
+  /** The files written: `[exportPath]`, or the `<base>-i-of-n` shards when export_shard_size > 0. */
+  exportPaths: string[];
+  /** use_checkpoint: the index of the first op this run executed (earlier ops were restored from work_dir/ckpt). */
+  resumedFrom?: number;
   statsPath: string;
   /** Samples written. */
   written: number;
@@ -102,10 +108,12 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
     throw new RecipeError('dataset_path: required: a file or folder (jsonl, json, parquet, csv, arrow)');
   const { paths, weights } = parseDatasetPath(cfg.dataset_path);
   if (paths.length === 0) throw new RecipeError(`dataset_path: no path in ${JSON.stringify(cfg.dataset_path)}`);
-  if (weights.some((w) => w !== 1))
-    warnings.push('dataset_path: mixture weights are not applied yet; every listed dataset is read in full');
-  if (cfg.export_shard_size && cfg.export_shard_size > 0)
-    warnings.push('export_shard_size: sharded export is not implemented yet; writing a single file');
+  if (cfg.use_checkpoint === true && !opts.hashWith) return runWithCheckpoints(recipe, opts);
+  const shardSize = Number(cfg.export_shard_size ?? 0);
+  if (!(Number.isFinite(shardSize) && shardSize >= 0))
+    throw new RecipeError(
+      `export_shard_size: expected a number of bytes >= 0, got ${JSON.stringify(cfg.export_shard_size)}`,
+    );
   const exportPath = String(cfg.export_path);
   const statsPath = statsPathFor(exportPath);
   const workDir = typeof cfg.work_dir === 'string' ? cfg.work_dir : dirname(exportPath);
@@ -123,10 +131,16 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
   const errors = new ErrorReport(opts.rejectedPath ? { sinkPath: opts.rejectedPath } : {});
   const textKey = recipe.textKey;
   let droppedNoText = 0;
-  const reader = readDataset(paths, { batchRows: opts.batchRows ?? 1000, errors });
+  const batchRows = opts.batchRows ?? 1000;
+  const reader = weights.some((w) => w !== 1)
+    ? readMixture(paths, weights, batchRows, errors)
+    : readDataset(paths, { batchRows, errors });
+  let readSoFar = 0;
   const samples = (async function* () {
     for await (const batch of reader) {
       const recs = recordsFromBatch(batch) as Sample[];
+      readSoFar += recs.length;
+      opts.onProgress?.(readSoFar);
       const withText = recs.filter((r) => {
         const v = getField(r, textKey);
         if (v === undefined || v === null) {
@@ -176,9 +190,11 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
     await errors.close();
   }
   const tracePaths = writeTraces(join(workDir, 'trace'), pipeline.trace);
+  const exportPaths = shardSize > 0 ? await splitExport(exportPath, shardSize) : [exportPath];
   return {
     inputs: paths,
     exportPath,
+    exportPaths,
     statsPath,
     written,
     droppedNoText,
@@ -186,5 +202,187 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
     ops: pipeline.reports,
     tracePaths,
     warnings,
+  };
+}
+
+/** A small seeded generator (mulberry32): the mixture's deterministic shuffle. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Which rows of an n-row dataset a mixture weight selects, following Data-Juicer's MixtureFormatter: ceil(n·w) rows;
+ * all rows in order when that is n; otherwise the first ceil(n·w) of a seeded shuffle (seed 42), cycling through the
+ * shuffled rows again when w > 1. The count is Data-Juicer's; the shuffle is ours (not HF datasets' permutation).
+ */
+export function mixtureIndices(n: number, weight: number, seed = 42): number[] {
+  const want = Math.ceil(n * Math.max(0, weight));
+  if (want === n) return Array.from({ length: n }, (_, i) => i);
+  if (n === 0) return [];
+  const perm = Array.from({ length: n }, (_, i) => i);
+  const rnd = mulberry32(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  return Array.from({ length: want }, (_, k) => perm[k % n]!);
+}
+
+/** Read each weighted dataset whole, subsample it with mixtureIndices, and stream the concatenation. */
+async function* readMixture(
+  paths: string[],
+  weights: number[],
+  batchRows: number,
+  errors: ErrorReport,
+): AsyncGenerator<ReturnType<typeof batchFromRecords>> {
+  for (let k = 0; k < paths.length; k++) {
+    if (weights[k] === 1) {
+      yield* readDataset(paths[k]!, { batchRows, errors });
+      continue;
+    }
+    const rows: Sample[] = [];
+    for await (const b of readDataset(paths[k]!, { batchRows, errors }))
+      rows.push(...(recordsFromBatch(b) as Sample[]));
+    const idx = mixtureIndices(rows.length, weights[k]!);
+    for (let i = 0; i < idx.length; i += batchRows)
+      yield batchFromRecords(idx.slice(i, i + batchRows).map((j) => rows[j]!));
+  }
+}
+
+/** Contiguous row ranges of Hugging Face `Dataset.shard(num_shards, i, contiguous=True)`. */
+export function contiguousShardRanges(rows: number, shards: number): Array<[number, number]> {
+  const div = Math.floor(rows / shards);
+  const mod = rows % shards;
+  return Array.from({ length: shards }, (_, i) => {
+    const start = div * i + Math.min(i, mod);
+    return [start, start + div + (i < mod ? 1 : 0)] as [number, number];
+  });
+}
+
+/**
+ * export_shard_size: split the written export into ceil(bytes / shardSize) contiguous shards named
+ * `<base>-<i>-of-<n>.<suffix>` (bytes = the rows' UTF-8 JSON size, standing in for the Arrow size Data-Juicer uses),
+ * then remove the single file. A result that fits in one shard stays one file.
+ */
+async function splitExport(exportPath: string, shardSize: number): Promise<string[]> {
+  const rows: Sample[] = [];
+  let bytes = 0;
+  for await (const b of readDataset(exportPath)) {
+    for (const r of recordsFromBatch(b) as Sample[]) {
+      rows.push(r);
+      bytes += Buffer.byteLength(JSON.stringify(r));
+    }
+  }
+  const n = Math.ceil(bytes / shardSize);
+  if (n <= 1) return [exportPath];
+  const out: string[] = [];
+  const ranges = contiguousShardRanges(rows.length, n);
+  for (let i = 0; i < n; i++) {
+    const [a, b] = ranges[i]!;
+    const p = shardFinalName(exportPath, i, n);
+    await writeDataset([batchFromRecords(rows.slice(a, b))], p, { overwrite: true });
+    out.push(p);
+  }
+  rmSync(exportPath, { force: true });
+  return out;
+}
+
+function shardFinalName(exportPath: string, i: number, n: number): string {
+  const gz = exportPath.endsWith('.gz') ? '.gz' : '';
+  const p = gz ? exportPath.slice(0, -3) : exportPath;
+  const ext = extname(p);
+  return `${p.slice(0, p.length - ext.length)}-${i}-of-${n}${ext}${gz}`;
+}
+
+interface CheckpointState {
+  fingerprint: string;
+  /** Index of the last finished op. */
+  done: number;
+  reports: OpReport[];
+  droppedNoText: number;
+  input: ErrorSummary;
+}
+
+/**
+ * use_checkpoint: run the ops one at a time, saving the dataset after each finished op under work_dir/ckpt (with
+ * stats and hashes) and the progress in ckpt/state.json. A re-run with the same dataset_path, text_keys and process
+ * list resumes after the last finished op. The checkpoint folder is removed when the run completes.
+ */
+async function runWithCheckpoints(recipe: LoadedRecipe, opts: RunRecipeOptions): Promise<RunRecipeSummary> {
+  const cfg = recipe.config;
+  const workDir = typeof cfg.work_dir === 'string' ? cfg.work_dir : dirname(String(cfg.export_path));
+  const ckptDir = join(workDir, 'ckpt');
+  const statePath = join(ckptDir, 'state.json');
+  const fingerprint = JSON.stringify({ d: cfg.dataset_path, t: cfg.text_keys, p: recipe.process });
+  let state: CheckpointState | undefined;
+  if (existsSync(statePath)) {
+    const s = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+    if (s.fingerprint === fingerprint) state = s;
+    else rmSync(ckptDir, { recursive: true, force: true });
+  }
+  const ckptPath = (k: number) => join(ckptDir, `op-${k}.jsonl`);
+  const reports: OpReport[] = state ? [...state.reports] : [];
+  let droppedNoText = state?.droppedNoText ?? 0;
+  let firstInput = state?.input;
+  const start = state ? state.done + 1 : 0;
+  const n = recipe.ops.length;
+  if (n === 0) return runRecipe({ ...recipe, config: { ...cfg, use_checkpoint: false } }, opts);
+  let last: RunRecipeSummary | undefined;
+  const tracePaths: string[] = [];
+  for (let k = start; k < n; k++) {
+    const final = k === n - 1;
+    const stage: LoadedRecipe = {
+      ...recipe,
+      ops: [recipe.ops[k]!],
+      process: [recipe.process[k]!],
+      warnings: k === start ? recipe.warnings : [],
+      config: {
+        ...cfg,
+        use_checkpoint: false,
+        work_dir: workDir,
+        dataset_path: k === 0 ? cfg.dataset_path : ckptPath(k - 1),
+        export_path: final ? cfg.export_path : ckptPath(k),
+        keep_stats_in_res_ds: final ? cfg.keep_stats_in_res_ds : true,
+        keep_hashes_in_res_ds: final ? cfg.keep_hashes_in_res_ds : true,
+        export_shard_size: final ? cfg.export_shard_size : 0,
+      },
+    };
+    last = await runRecipe(stage, opts);
+    reports.push({ ...last.ops[0]!, index: k });
+    if (k === 0) droppedNoText = last.droppedNoText;
+    if (!firstInput) firstInput = last.input;
+    tracePaths.push(...last.tracePaths);
+    if (!final) {
+      mkdirSync(ckptDir, { recursive: true });
+      const next: CheckpointState = {
+        fingerprint,
+        done: k,
+        reports,
+        droppedNoText,
+        input: firstInput,
+      };
+      writeFileSync(`${statePath}.tmp`, JSON.stringify(next));
+      renameSync(`${statePath}.tmp`, statePath);
+      if (k > 0) rmSync(join(ckptDir, `op-${k - 1}.jsonl`), { force: true });
+      if (k > 0) rmSync(join(ckptDir, `op-${k - 1}_stats.jsonl`), { force: true });
+    }
+  }
+  rmSync(ckptDir, { recursive: true, force: true });
+  const done = last!;
+  return {
+    ...done,
+    inputs: parseDatasetPath(String(cfg.dataset_path)).paths,
+    droppedNoText,
+    input: firstInput ?? done.input,
+    ops: reports,
+    tracePaths,
+    resumedFrom: start,
   };
 }

@@ -75,6 +75,8 @@ export async function runRecipeShard(
       export_path: exportPath,
       keep_stats_in_res_ds: true,
       keep_hashes_in_res_ds: true,
+      export_shard_size: 0,
+      use_checkpoint: false,
     },
   };
   if (files.length === 0) {
@@ -82,6 +84,7 @@ export async function runRecipeShard(
     return {
       inputs: [],
       exportPath,
+      exportPaths: [exportPath],
       statsPath: '',
       written: 0,
       droppedNoText: 0,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
+import { registerDj } from './dj.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerModel } from './model.js';
@@ -15,6 +16,7 @@ export const commands: RegisterCommand[] = [
   registerBench,
   registerData,
   registerDemo,
+  registerDj,
   registerEval,
   registerGenerate,
   registerModel,
