@@ -139,6 +139,10 @@ export class SteelModel {
   /** Logits [T x V] of one sequence, all positions, in one call (no cache: positions 0..T-1). */
   async logits(ids: readonly number[]): Promise<Float32Array> {
     const input = ids64(ids, this.config.vocab_size, 'logits');
+    if (ids.length > this.config.max_position_embeddings)
+      throw new RangeError(
+        `logits: ${ids.length} positions exceed max_position_embeddings ${this.config.max_position_embeddings}`,
+      );
     this.logitsSession ??= this.inferenceSession({ batch: 1, causalMoe: this.causalMoe });
     const { session, feeds } = await this.logitsSession;
     const { outputs } = await session.run({ ...feeds, input_ids: tensor(input, [1, ids.length]) });

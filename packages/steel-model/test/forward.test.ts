@@ -71,3 +71,40 @@ describe('forward graph with named dims and a batch', () => {
     await session.release();
   });
 });
+
+describe('forward graph options', () => {
+  it('causalMoe on a softmoe_v3 config equals the softmoe_v3_causal reference', async () => {
+    const { config, weights } = await load('steel-tiny');
+    const ids = [3, 77, 12, 5, 300, 41, 9];
+    const fwd = buildForward(config, { batch: 1, seq: ids.length, causalMoe: true });
+    expect(fwd.causalMoe).toBe(true);
+    const session = await Session.create(fwd.graph, { intraOpThreads: 1 });
+    const feeds: Record<string, ReturnType<typeof tensor>> = {
+      input_ids: tensor(BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+    };
+    for (const [n, v] of fwd.params) feeds[n] = tensor(weights.get(n)!, v.shape as number[]);
+    const { outputs } = await session.run(feeds);
+    const causal = { ...config, FFN_type: 'softmoe_v3_causal' as const };
+    const want = referenceForward(causal, weights, ids).logits;
+    expect(relMaxDiff(outputs.logits!.data as Float32Array, want)).toBeLessThan(TOL);
+    // and it is not the non-causal model
+    expect(relMaxDiff(referenceForward(config, weights, ids).logits, want)).toBeGreaterThan(1e-3);
+    await session.release();
+  });
+
+  it('float64 graphs: loss to 1e-9 of the float64 golden, logits to its float32-stored copy', async () => {
+    const { config, weights, expected, tensors } = await load('v3-gqa-slots');
+    const ids = expected.ids;
+    const fwd = buildForward(config, { batch: 1, seq: ids.length, withLoss: true, logits: 'all', dtype: 'float64' });
+    const session = await Session.create(fwd.graph, { intraOpThreads: 1, optimization: 'basic' });
+    const feeds: Record<string, ReturnType<typeof tensor>> = {
+      input_ids: tensor(BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+      targets: tensor(BigInt64Array.from(nextTargets(ids).map(BigInt)), [1, ids.length]),
+    };
+    for (const [n, v] of fwd.params) feeds[n] = tensor(Float64Array.from(weights.get(n)!), v.shape as number[]);
+    const { outputs } = await session.run(feeds);
+    expect(relMaxDiff(outputs.logits!.data as Float64Array, tensors.get('logits')!)).toBeLessThan(1e-6);
+    expect(Math.abs(Number(outputs.loss!.data[0]) - expected.loss) / expected.loss).toBeLessThan(1e-9);
+    await session.release();
+  });
+});
