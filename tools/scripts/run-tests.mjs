@@ -38,9 +38,10 @@ for (const dir of projectDirs) {
   passed += r.numPassedTests ?? 0;
   failed += r.numFailedTests ?? 0;
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  // A suite that failed to load (syntax error, missing import) has no tests but is still a failure.
+  // A suite that failed to load (syntax error, missing import) or whose beforeAll hook failed (its tests are then
+  // reported as skipped) has no failed test but is still a failure.
   failed += (r.testResults ?? []).filter(
-    (s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0,
+    (s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'),
   ).length;
 }
 const filtered = process.argv.slice(2).some((a) => a.startsWith('--projects') || a.startsWith('-p'));
