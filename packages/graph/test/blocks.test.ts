@@ -140,8 +140,8 @@ describe('block forwards against direct formulas', () => {
 describe('linear (HF [out, in] weights)', () => {
   it('gradients of x, w, b (batched x) and of w for 2-D x', async () => {
     const { linear } = await import('../src/index.js');
-    await gradCheck((g, [x, w, b]) => linear(x!, w!, b!), [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }]);
-    await gradCheck((g, [x, w]) => linear(x!, w!), [{ shape: [3, 4] }, { shape: [2, 4] }]);
-    await gradCheck((g, [x, w]) => linear(x!, w!), [{ shape: ['b', 2, 4], dims: [2, 2, 4] }, { shape: [3, 4] }]);
+    await gradCheck((_g, [x, w, b]) => linear(x!, w!, b!), [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }]);
+    await gradCheck((_g, [x, w]) => linear(x!, w!), [{ shape: [3, 4] }, { shape: [2, 4] }]);
+    await gradCheck((_g, [x, w]) => linear(x!, w!), [{ shape: ['b', 2, 4], dims: [2, 2, 4] }, { shape: [3, 4] }]);
   });
 });
