@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateTokens, loadModelFolder, nextTokenLoss, referenceStep, SteelModel } from '../src/index.js';
+import {
+  generateTokens,
+  loadModelFolder,
+  nextTokenLoss,
+  ReferenceCache,
+  referenceForward,
+  referenceStep,
+  SteelModel,
+} from '../src/index.js';
 import { CASES, expectedJson, expectedTensors, FIXTURES, relMaxDiff } from './fixtures.js';
 
 const TOL = 1e-4;
@@ -41,6 +49,31 @@ describe('SteelModel (ONNX sessions) vs the goldens', () => {
       await model.release();
     });
   }
+
+  it('multi-token calls after a non-empty cache match the reference cache (v3: per call; causal: the full recompute)', async () => {
+    for (const name of ['v3-gqa-slots', 'v3-causal'] as const) {
+      const dir = path.join(FIXTURES, name);
+      const model = await SteelModel.load(dir, { threads: 1 });
+      const { config, weights } = await loadModelFolder(dir);
+      const ids = expectedJson(name).ids;
+      const chunks = [ids.slice(0, 3), ids.slice(3, 8), ids.slice(8)];
+      const cache = model.newCache();
+      const ref = new ReferenceCache(config);
+      const V = config.vocab_size;
+      for (const chunk of chunks) {
+        const ours = await model.step(chunk, cache);
+        const want = referenceForward(config, weights, chunk, ref).logits;
+        expect(relMaxDiff(ours, want.subarray((chunk.length - 1) * V)), `${name} ${chunk}`).toBeLessThan(TOL);
+      }
+      if (name === 'v3-causal') {
+        const full = (await expectedTensors(name)).get('logits')!;
+        const ours = await model.step([], cache).catch((e: Error) => e);
+        expect(ours).toBeInstanceOf(RangeError); // empty ids are refused
+        expect(relMaxDiff(await model.lastLogits(ids), full.subarray((ids.length - 1) * V))).toBeLessThan(TOL);
+      }
+      await model.release();
+    }
+  });
 
   it('v3 goldens: cached decoding really differs from the full recompute (so the test above tells them apart)', async () => {
     const t = await expectedTensors('steel-tiny');
