@@ -49,6 +49,13 @@ export {
   hammingDistance,
   shingleHash,
 } from './dedup/simhash.js';
+export {
+  type CleanDemoOpCount,
+  type CleanDemoOptions,
+  type CleanDemoResult,
+  cleanDemoCorpus,
+  DEMO_RECIPE_PATH,
+} from './demo.js';
 export { PerplexityFilter, type PieceTokenizer, perplexity, pyRound1 } from './filters/perplexity-filter.js';
 export { RangeFilter } from './filters/range-filter.js';
 export {

@@ -214,8 +214,12 @@ describe('formatSource / steel-dj format', () => {
       const io = {
         stdout: '',
         stderr: '',
-        out: (t: string) => void (io.stdout += t),
-        err: (t: string) => void (io.stderr += t),
+        out(t: string) {
+          io.stdout += t;
+        },
+        err(t: string) {
+          io.stderr += t;
+        },
       };
       return io;
     };
