@@ -1,7 +1,19 @@
 import path from 'node:path';
 import { grad, Session, tensor } from '@steel/graph';
 import { describe, expect, it } from 'vitest';
-import { buildForward, loadModelFolder, nextTargets, referenceForward } from '../src/index.js';
+import {
+  buildForward,
+  loadModelFolder,
+  nextTargets,
+  nextTokenLoss,
+  parameterSpecs,
+  presetConfig,
+  ReferenceCache,
+  Rng,
+  referenceForward,
+  type SteelConfig,
+  SteelModel,
+} from '../src/index.js';
 import { CASES, expectedJson, expectedTensors, FIXTURES, relMaxDiff } from './fixtures.js';
 
 // Goldens: an independent float64 PyTorch model (tools/fixtures/steel-model/make_golden.py). The graph runs in fp32.
@@ -107,4 +119,61 @@ describe('forward graph options', () => {
     expect(Math.abs(Number(outputs.loss!.data[0]) - expected.loss) / expected.loss).toBeLessThan(1e-9);
     await session.release();
   });
+});
+
+describe('odd configs against the reference forward', () => {
+  const base = presetConfig('steel-tiny');
+  const cases: [string, Partial<SteelConfig>][] = [
+    ['one expert, one slot, v3', { n_experts: 1, slots_per_expert: 1, vocab_size: 40 }],
+    ['one expert v1, MQA', { FFN_type: 'softmoe_v1', n_experts: 1, num_key_value_heads: 1, vocab_size: 40 }],
+    ['v2 one expert 3 slots', { FFN_type: 'softmoe_v2', n_experts: 1, slots_per_expert: 3, vocab_size: 40 }],
+    [
+      'head_dim 2, causal 2x2',
+      {
+        hidden_size: 8,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        intermediate_size: 16,
+        FFN_type: 'softmoe_v3_causal',
+        n_experts: 2,
+        slots_per_expert: 2,
+        vocab_size: 30,
+      },
+    ],
+  ];
+  for (const [label, patch] of cases) {
+    it(`${label}: logits (T = 1 and T = 6), cached steps`, async () => {
+      const config = { ...base, ...patch } as SteelConfig;
+      const weights = new Map<string, Float32Array>();
+      for (const spec of parameterSpecs(config)) {
+        const rng = new Rng(5, spec.name);
+        const v = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+        const std = spec.shape.length === 2 ? 1 / Math.sqrt(spec.shape[1]!) : 0.3;
+        for (let i = 0; i < v.length; i++) v[i] = rng.normal() * std + (spec.name.endsWith('norm.weight') ? 1 : 0);
+        if (spec.name.endsWith('.scale')) v.fill(3);
+        weights.set(spec.name, v);
+      }
+      const model = new SteelModel(config, weights, null, { threads: 1 });
+      for (const ids of [[7], [3, 1, 4, 1, 5, 9]]) {
+        const want = referenceForward(config, weights, ids).logits;
+        expect(relMaxDiff(await model.logits(ids), want)).toBeLessThan(TOL);
+      }
+      const cache = model.newCache();
+      const ref = new ReferenceCache(config);
+      for (const chunk of [[2, 7], [1], [8, 2]]) {
+        const want = referenceForward(config, weights, chunk, ref).logits;
+        expect(
+          relMaxDiff(await model.step(chunk, cache), want.subarray((chunk.length - 1) * config.vocab_size)),
+        ).toBeLessThan(TOL);
+      }
+      const g = await model.grads([3, 1, 4]);
+      expect(Number.isFinite(g.loss)).toBe(true);
+      expect(
+        Math.abs(
+          g.loss - nextTokenLoss(referenceForward(config, weights, [3, 1, 4]).logits, config.vocab_size, [3, 1, 4]),
+        ) / g.loss,
+      ).toBeLessThan(TOL);
+      await model.release();
+    });
+  }
 });
