@@ -2,7 +2,17 @@
 // their HF state-dict names, so a trainer feeds them each step and asks `grad(loss, params)` for their gradients.
 // The same builder makes the inference graphs: with `kvCache`, past keys/values (and, for the causal Soft-MoE,
 // the running dispatch state) are inputs and the updated ones are outputs.
-import { attention, type DType, Graph, lmHeadCrossEntropy, lowest, rmsNorm, rotary, type Value } from '@steel/graph';
+import {
+  attention,
+  checkpoint,
+  type DType,
+  Graph,
+  lmHeadCrossEntropy,
+  lowest,
+  rmsNorm,
+  rotary,
+  type Value,
+} from '@steel/graph';
 import { dims, type SteelConfig, validateConfig } from './config.js';
 import { parameterSpecs } from './params.js';
 import { ropeTables } from './reference.js';
@@ -32,6 +42,9 @@ export interface ForwardOptions {
   /** Values of the parameters to bake into the model as initializers (serialize with `{ paramsAs: 'initializers' }`):
    * inference sessions then need no parameter feeds and ORT can pre-pack the weights. */
   weights?: ReadonlyMap<string, Float32Array | Float64Array>;
+  /** Activation checkpointing per decoder layer (@steel/graph's checkpoint(): gradient-exact; the graph README
+   * measured no peak-RSS saving in ORT 1.30 yet, so measure before relying on it). Ignored with kvCache. */
+  remat?: boolean;
   /** Rows of the RoPE tables baked into the graph (default: seq if a number and no cache, else
    * max_position_embeddings). Positions beyond it are an ORT Gather error. */
   maxPositions?: number;
@@ -344,7 +357,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
     return g.reshape(g.concat(Array(kvGroups).fill(u), 2), [0, H, -1, hd]);
   };
 
-  for (let l = 0; l < config.num_hidden_layers; l++) {
+  const layer = (l: number, h: Value): Value => {
     const p = `model.layers.${l}`;
     const xn = rmsNorm(h, P(`${p}.input_layernorm.weight`), config.rms_norm_eps);
     const q = rotary(heads(linear(c, xn, `${p}.self_attn.q_proj`, true), H), cos, sin);
@@ -366,7 +379,11 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
         g.output(f.state!.mean, `present.${l}.moe_mean`).name,
       );
     }
-    h = g.add(a, f.out);
+    return g.add(a, f.out);
+  };
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    // remat: the layer's activations are recomputed in the backward from its input (graph's checkpoint())
+    h = options.remat && !kv ? checkpoint([h], (x: Value) => [layer(l, x)])[0]! : layer(l, h);
   }
 
   const hn = rmsNorm(h, P('model.norm.weight'), config.rms_norm_eps); // [B,T,d]

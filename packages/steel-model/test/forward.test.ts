@@ -85,6 +85,29 @@ describe('forward graph with named dims and a batch', () => {
 });
 
 describe('forward graph options', () => {
+  it('remat (per-layer checkpoint) gives the same loss and gradients', async () => {
+    const { config, weights, expected } = await load('v3-gqa-slots');
+    const ids = expected.ids;
+    const fwd = buildForward(config, { batch: 1, seq: ids.length, withLoss: true, remat: true });
+    const names = [...fwd.params.keys()];
+    grad(fwd.loss!, [...fwd.params.values()]).forEach((gv, i) => {
+      fwd.graph.output(gv, `grad.${names[i]}`);
+    });
+    const session = await Session.create(fwd.graph, { intraOpThreads: 1 });
+    const feeds: Record<string, ReturnType<typeof tensor>> = {
+      input_ids: tensor(BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+      targets: tensor(BigInt64Array.from(nextTargets(ids).map(BigInt)), [1, ids.length]),
+    };
+    for (const [n, v] of fwd.params) feeds[n] = tensor(weights.get(n)!, v.shape as number[]);
+    const { outputs } = await session.run(feeds);
+    expect(Math.abs(Number(outputs.loss!.data[0]) - expected.loss) / expected.loss).toBeLessThan(TOL);
+    for (const n of names) {
+      const norm = Math.hypot(...(outputs[`grad.${n}`]!.data as Float32Array));
+      expect(Math.abs(norm - expected.grad_norms[n]!), n).toBeLessThanOrEqual(TOL * expected.grad_norms[n]! + 1e-9);
+    }
+    await session.release();
+  });
+
   it('causalMoe on a softmoe_v3 config equals the softmoe_v3_causal reference', async () => {
     const { config, weights } = await load('steel-tiny');
     const ids = [3, 77, 12, 5, 300, 41, 9];
