@@ -1,13 +1,9 @@
 // Tokenize a stream of documents and pack it into LITPKDS shards, the way Steel prepared its pre-training data
 // (spec §2.3): documents in input order, `<|im_end|>` after every document, fixed-size files that documents
 // straddle, the last file's tail padded with `<|endoftext|>`. The shard format itself lives in @steel/dataset.
-import {
-  batchFromRecords,
-  type PackedManifest,
-  PackedShardWriter,
-  writeDataset,
-  writePackedManifest,
-} from '@steel/dataset';
+
+import { type PackedManifest, PackedShardWriter, writeDataset, writePackedManifest } from '@steel/dataset';
+import { Field, Int32, List, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { TokenizerError } from './errors.js';
 import type { QwenTokenizer } from './tokenizer.js';
 
@@ -33,7 +29,7 @@ export interface PackTextsOptions {
   /** Documents the caller skipped as bad records (read when the manifest is written). */
   skippedDocuments?: () => number;
   /**
-   * Also write an Arrow IPC file here with one row per document, column `input_ids` (list of int64: the document's
+   * Also write an Arrow IPC file here with one row per document, column `input_ids` (list of int32: the document's
    * ids without the `<|im_end|>` separator), in input order.
    */
   arrowOutput?: string;
@@ -50,7 +46,26 @@ export interface PackTextsResult {
   bytes: number;
 }
 
-type RecordBatch = ReturnType<typeof batchFromRecords>;
+const ID_LIST = new List(new Field('item', new Int32(), false));
+const IDS_SCHEMA = new Schema([new Field('input_ids', ID_LIST, false)]);
+
+/** One Arrow batch with an `input_ids: List<Int32>` column, built from the id arrays directly (no per-value inference). */
+function idsBatch(ids: number[][]): RecordBatch {
+  let total = 0;
+  for (const d of ids) total += d.length;
+  const values = new Int32Array(total);
+  const offsets = new Int32Array(ids.length + 1);
+  let k = 0;
+  ids.forEach((d, i) => {
+    values.set(d, k);
+    k += d.length;
+    offsets[i + 1] = k;
+  });
+  const child = makeData({ type: new Int32(), length: total, nullCount: 0, data: values });
+  const list = makeData({ type: ID_LIST, length: ids.length, nullCount: 0, valueOffsets: offsets, child });
+  const struct = makeData({ type: new Struct(IDS_SCHEMA.fields), length: ids.length, nullCount: 0, children: [list] });
+  return new RecordBatch(IDS_SCHEMA, struct);
+}
 
 /** A minimal async queue feeding writeDataset while batches are produced. */
 class BatchChannel implements AsyncIterable<RecordBatch> {
@@ -136,7 +151,7 @@ export async function packTexts(
   const write = async (texts: string[], ids: number[][]) => {
     if (arrow) {
       if (arrow.error) throw arrow.error;
-      if (ids.length > 0) arrow.channel.push(batchFromRecords(ids.map((input_ids) => ({ input_ids }))));
+      if (ids.length > 0) arrow.channel.push(idsBatch(ids));
     }
     for (const doc of ids) {
       await writer.add(doc);

@@ -114,9 +114,12 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
     };
   }
   // An unfinished earlier attempt of this shard left files under our prefix: they are redone from scratch.
-  const stale = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}_\\d{10}\\.bin$`);
-  const existing = await readdir(opts.out).catch(() => [] as string[]);
-  for (const f of existing) if (stale.test(f)) await rm(join(opts.out, f), { force: true });
+  const ours = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}_\\d{10}\\.bin$`);
+  const removeOurs = async () => {
+    const existing = await readdir(opts.out).catch(() => [] as string[]);
+    for (const f of existing) if (ours.test(f)) await rm(join(opts.out, f), { force: true });
+  };
+  await removeOurs();
 
   let tokenizer: Awaited<ReturnType<typeof loadTokenizer>>;
   try {
@@ -134,7 +137,9 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
   const textKey = opts.textKey;
   async function* texts(): AsyncGenerator<string[]> {
     if (files.length === 0) return;
-    for await (const batch of readDataset(files, { fields: [textKey], requiredFields: [textKey], errors })) {
+    // Batches of 1024 rows: parsing the next batch overlaps encoding the previous one on the native threads.
+    const read = { fields: [textKey], requiredFields: [textKey], errors, batchRows: 1024 };
+    for await (const batch of readDataset(files, read)) {
       const col = batch.getChild(textKey);
       if (!col) continue;
       const out: string[] = new Array(batch.numRows);
@@ -167,6 +172,8 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
     await errors.close();
   } catch (err) {
     errors.abort();
+    // No half-run left behind: the shard files of this attempt go (the manifest and done-marker were never written).
+    await removeOurs();
     throw new CliError(message(err));
   } finally {
     progress.done();
