@@ -6,13 +6,13 @@
 // Prints one JSON object.
 //
 //   node tools/bench/steel-model-forward.mjs [--models steel-tiny,steel-small,steel-1b] [--prompt 128] [--decode 32]
-//        [--threads 2] [--bake 0] [--spin 1] [--seq-build 512]
+//        [--threads 2] [--bake 0] [--spin 1] [--seq-build 512] [--train steel-small --train-batch 1 --train-seq 256]
 //
 // --bake 1 bakes the weights into the sessions as initializers (ORT may pre-pack them; more memory);
 // --bake 0 (SteelModel's default) feeds them as inputs on every call (no second copy of the weights).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { grad, peakRssBytes, serialize } from '@steel/graph';
+import { grad, peakRssBytes, Session, serialize, tensor } from '@steel/graph';
 import { buildForward, countParameters, initWeights, presetConfig, SteelModel } from '@steel/steel-model';
 
 const argv = process.argv.slice(2);
@@ -116,16 +116,64 @@ function benchBuild() {
   };
 }
 
-if (args.part === 'model') {
+/** One forward+backward of the training graph (loss + all gradients) at fixed batch/seq: what a trainer step costs
+ * before the optimizer. Weights fed as inputs, gradients written into preallocated outputs. */
+async function benchTrain(name) {
+  const config = presetConfig(name);
+  const B = Number(args['train-batch'] ?? 1);
+  const T = Number(args['train-seq'] ?? 256);
+  const threads = Number(args.threads ?? 2);
+  const weights = initWeights(config, 1);
+  let t = performance.now();
+  const fwd = buildForward(config, { batch: B, seq: T, withLoss: true });
+  const names = [...fwd.params.keys()];
+  grad(fwd.loss, [...fwd.params.values()]).forEach((g, i) => {
+    fwd.graph.output(g, `grad.${names[i]}`);
+  });
+  const buildMs = performance.now() - t;
+  t = performance.now();
+  const session = await Session.create(fwd.graph, { intraOpThreads: threads });
+  const sessionMs = performance.now() - t;
+  const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(((i * 7919 + 13) % 151646) % config.vocab_size));
+  const targets = BigInt64Array.from({ length: B * T }, (_, i) => ids[(i + 1) % (B * T)]);
+  const feeds = { input_ids: tensor(ids, [B, T]), targets: tensor(targets, [B, T]) };
+  const into = {};
+  for (const [n, v] of fwd.params) {
+    feeds[n] = tensor(weights.get(n), v.shape);
+    into[`grad.${n}`] = tensor(new Float32Array(weights.get(n).length), v.shape);
+  }
+  const times = [];
+  let loss = 0;
+  for (let r = 0; r < 3; r++) {
+    const res = await session.run(feeds, { into });
+    times.push(res.ms);
+    loss = Number(res.outputs.loss.data[0]);
+  }
+  await session.release();
+  const best = Math.min(...times);
+  return {
+    model: name,
+    batch: B,
+    seq: T,
+    graph_build_ms: r1(buildMs),
+    session_create_ms: r1(sessionMs),
+    fwd_bwd_ms: times.map(r1),
+    tokens_per_s: r1(((B * T) / best) * 1000),
+    loss: Number(loss.toFixed(4)),
+    peak_rss_mb: Math.round(peakRssBytes() / MB),
+  };
+}
+
+if (args.part === 'train') {
+  process.stdout.write(JSON.stringify(await benchTrain(args.model)));
+} else if (args.part === 'model') {
   process.stdout.write(JSON.stringify(await benchModel(args.model)));
 } else if (args.part === 'build') {
   process.stdout.write(JSON.stringify(benchBuild()));
 } else {
   const self = fileURLToPath(import.meta.url);
-  const pass = argv.filter(
-    (a, i) =>
-      !['--part', '--model', '--models'].includes(a) && !['--part', '--model', '--models'].includes(argv[i - 1]),
-  );
+  const own = ['--part', '--model', '--models', '--train']; // decided here, not passed to the children
+  const pass = argv.filter((a, i) => !own.includes(a) && !own.includes(argv[i - 1]));
   const run = (extra) =>
     JSON.parse(
       execFileSync(process.execPath, [self, ...pass, ...extra], {
@@ -141,6 +189,8 @@ if (args.part === 'model') {
   };
   for (const m of models) out.models.push(run(['--part', 'model', '--model', m]));
   out.build = run(['--part', 'build']);
+  // --train steel-small: one forward+backward of the training graph (see benchTrain)
+  if (args.train) out.train = run(['--part', 'train', '--model', args.train]);
   out.machine.load_avg_1m_end = (await import('node:os')).loadavg()[0];
   process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
 }
