@@ -97,8 +97,9 @@ interface Ctx {
 }
 
 /**
- * nn.Linear: x W^T (+ b), W [out, in]. One Gemm with transB over all rows: a MatMul against Transpose(W) would copy
- * the weight on every run (ORT cannot fold a transpose of a graph input; for the LM head that is 150k x d floats).
+ * nn.Linear: x W^T (+ b), W [out, in]. One Gemm with transB over all rows, with the bias folded in: no Transpose node
+ * per weight, which ORT removes (into FusedMatMul) only at optimization level 'extended' or higher and otherwise runs,
+ * copying the weight on every call (for the LM head 150k x d floats).
  */
 function linear(c: Ctx, x: Value, name: string, bias = false): Value {
   return linearWith(c.g, x, c.P(`${name}.weight`), bias ? c.P(`${name}.bias`) : null, c.shapes);
