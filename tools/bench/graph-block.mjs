@@ -5,7 +5,7 @@
 // Prints one JSON object. Each part runs in its own child process so peak RSS is per part.
 //
 // usage: node tools/bench/graph-block.mjs [--profile 1] [--part block|build] [--static 1] [--opt all]
-//        [--stack 1] [--remat 0] [--order 0] [--arena 1] [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
+//        [--stack 1] [--remat 0] [--order 0] [--arena 1] [--qchunks 1] (query blocks of causal attention; needs --static 1) [--seq 512] [--batch 1] [--width 1792] [--heads 32] [--layers 18]
 //        [--runs 5] [--threads 2] [--vocab 151936] [--chunks 8]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,7 @@ const opt = {
   chunks: Number(args.chunks ?? 8),
   experts: 6,
   stack: Number(args.stack ?? 1),
+  qchunks: Number(args.qchunks ?? 1),
   remat: Boolean(Number(args.remat ?? 0)),
 };
 const MB = 2 ** 20;
@@ -99,7 +100,11 @@ function steelLayerWith(g, x, cos, sin, params, o) {
   const q = rotary(heads(proj('q')), cos, sin);
   const k = rotary(heads(proj('k')), cos, sin);
   const v = heads(proj('v'));
-  const att = g.reshape(g.transpose(attention(q, k, v, { causal: true }), [0, 2, 1, 3]), [0, 0, d]);
+  const att = g.reshape(g.transpose(attention(q, k, v, { causal: true, queryChunks: o.qchunks }), [0, 2, 1, 3]), [
+    0,
+    0,
+    d,
+  ]);
   const h = g.add(x, linear(g, att, P('self_attn.o_proj.weight', [d, d])));
   // Soft-MoE v3: dispatch softmax over the sequence, combine softmax over experts x slots
   const m = rmsNorm(h, P('post_attention_layernorm.weight', [d]), 1e-6);

@@ -150,6 +150,12 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Score scale (default 1/sqrt(head dim)). */
   scale?: number;
+  /**
+   * Causal only: split the queries into this many blocks; block c attends to the keys it can see only, so the
+   * [.., T, S] score/probability tensors become blocks of [.., T/c, <= S] (about half the attention FLOPs and
+   * memory skipped for many blocks). Needs numeric T and S.
+   */
+  queryChunks?: number;
 }
 
 /**
@@ -160,6 +166,33 @@ export interface AttentionOptions {
  */
 export function attention(q: Value, k: Value, v: Value, opts: AttentionOptions = {}): Value {
   const g = q.graph;
+  const chunks = opts.queryChunks ?? 1;
+  if (chunks > 1) {
+    const T = q.shape[q.rank - 2];
+    const S = k.shape[k.rank - 2];
+    if (!opts.causal) throw new GraphError('attention', 'queryChunks needs causal: true');
+    if (typeof T !== 'number' || typeof S !== 'number') {
+      throw new GraphError(
+        'attention',
+        `queryChunks needs numeric sequence dims, got q ${fmt(q.shape)}, k ${fmt(k.shape)}`,
+      );
+    }
+    const n = Math.min(chunks, T);
+    const outs: Value[] = [];
+    for (let c = 0; c < n; c++) {
+      const t0 = Math.round((c * T) / n);
+      const t1 = Math.round(((c + 1) * T) / n);
+      const end = t1 + S - T; // the last key query t1-1 may see, plus one
+      const sl = (x: Value, a: number, b: number) => g.slice(x, [a], [b], [x.rank - 2]);
+      outs.push(
+        attention(sl(q, t0, t1), sl(k, 0, end), sl(v, 0, end), {
+          causal: true,
+          ...(opts.scale ? { scale: opts.scale } : {}),
+        }),
+      );
+    }
+    return g.concat(outs, q.rank - 2);
+  }
   const D = q.shape[q.rank - 1];
   if (k.shape[k.rank - 1] !== D)
     throw new GraphError('attention', `q ${fmt(q.shape)} and k ${fmt(k.shape)} head dims differ`);

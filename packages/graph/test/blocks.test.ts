@@ -145,3 +145,18 @@ describe('linear (HF [out, in] weights)', () => {
     await gradCheck((_g, [x, w]) => linear(x!, w!), [{ shape: ['b', 2, 4], dims: [2, 2, 4] }, { shape: [3, 4] }]);
   });
 });
+
+describe('query-chunked causal attention', () => {
+  it('matches unchunked attention and passes finite differences', async () => {
+    await gradCheck(
+      (g, [q, k, v]) =>
+        g.sub(attention(q!, k!, v!, { causal: true, queryChunks: 3 }), attention(q!, k!, v!, { causal: true })),
+      [{ shape: [1, 2, 7, 3] }, { shape: [1, 2, 7, 3] }, { shape: [1, 2, 7, 2] }],
+      { atol: 1e-9 },
+    );
+    await gradCheck(
+      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true, queryChunks: 3 }),
+      [{ shape: [1, 2, 7, 3] }, { shape: [1, 2, 9, 3] }, { shape: [1, 2, 9, 2] }],
+    );
+  });
+});
