@@ -46,7 +46,7 @@ export {
   type TinyLmConfig,
   tinyLm,
 } from './model.js';
-export { AdamW, type AdamWOptions, type AdamWState, clipGradNorm, globalNorm } from './optimizer.js';
+export { AdamW, type AdamWOptions, type AdamWState, clipCoefficient, clipGradNorm, globalNorm } from './optimizer.js';
 export {
   METRICS_FILE,
   type MetricsRecord,

@@ -65,8 +65,16 @@ export class AdamW {
     return !this.noDecay.some((p) => (typeof p === 'string' ? p === name : p.test(name)));
   }
 
-  /** One step with learning rate `lr`: params are updated in place from `grads` (same names, same sizes). */
-  step(params: ReadonlyMap<string, Float32Array>, grads: ReadonlyMap<string, Float32Array>, lr: number): void {
+  /**
+   * One step with learning rate `lr`: params are updated in place from `grads` (same names, same sizes), each
+   * gradient multiplied by `gradScale` first (the clipping coefficient, fused here to save a pass over memory).
+   */
+  step(
+    params: ReadonlyMap<string, Float32Array>,
+    grads: ReadonlyMap<string, Float32Array>,
+    lr: number,
+    gradScale = 1,
+  ): void {
     this.state.step++;
     const t = this.state.step;
     const { beta1: b1, beta2: b2, eps } = this;
@@ -79,7 +87,7 @@ export class AdamW {
       const m = this.state.expAvg.get(name)!;
       const v = this.state.expAvgSq.get(name)!;
       const decay = this.decays(name) ? Math.fround(1 - lr * this.weightDecay) : 1;
-      adamwKernel(p, g, m, v, decay, b1, b2, bc2Sqrt, eps, stepSize);
+      adamwKernel(p, g, m, v, decay, b1, b2, bc2Sqrt, eps, stepSize, Math.fround(gradScale));
     }
   }
 }
@@ -96,6 +104,7 @@ function adamwKernel(
   bc2Sqrt: number,
   eps: number,
   stepSize: number,
+  scale: number,
 ): void {
   const f = Math.fround;
   const omb1 = f(1 - b1);
@@ -107,7 +116,7 @@ function adamwKernel(
   const fstep = f(stepSize);
   const n = p.length;
   for (let i = 0; i < n; i++) {
-    const gi = g[i]!;
+    const gi = scale === 1 ? g[i]! : f(g[i]! * scale);
     const pi = decay === 1 ? p[i]! : f(p[i]! * decay);
     const mi = f(f(m[i]! * fb1) + f(gi * omb1));
     const vi = f(f(v[i]! * fb2) + f(f(gi * gi) * omb2));
@@ -128,6 +137,14 @@ export function globalNorm(grads: Iterable<Float32Array>): number {
     }
   }
   return Math.sqrt(s);
+}
+
+/** The global norm and torch's clipping coefficient min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm <= 0). */
+export function clipCoefficient(grads: Iterable<Float32Array>, maxNorm: number): { norm: number; scale: number } {
+  const norm = globalNorm(grads);
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return { norm, scale: 1 };
+  const coef = maxNorm / (norm + 1e-6);
+  return { norm, scale: coef < 1 ? coef : 1 };
 }
 
 /**

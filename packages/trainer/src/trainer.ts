@@ -2,7 +2,7 @@
 // as Steel's `loss / 8`), global-norm clipping, AdamW on fp32 master weights, the LR from a schedule.
 import type { ExecutionProvider, OptimizationLevel } from '@steel/graph';
 import type { ModelDefinition } from './model.js';
-import { AdamW, type AdamWOptions, type AdamWState, clipGradNorm } from './optimizer.js';
+import { AdamW, type AdamWOptions, type AdamWState, clipCoefficient } from './optimizer.js';
 import { learningRate, type Schedule, validateSchedule } from './schedule.js';
 import { TrainStep } from './step.js';
 
@@ -140,10 +140,11 @@ export class Trainer {
       jsMs += performance.now() - r1;
     }
     const o0 = performance.now();
-    const gradNorm = clipGradNorm(this.grads.values(), this.clipNorm);
+    // clipping is applied inside the AdamW pass (grads stay unscaled in `grads`)
+    const { norm: gradNorm, scale: clipScale } = clipCoefficient(this.grads.values(), this.clipNorm);
     const stepNo = this.optimizer.state.step + 1;
     const lr = learningRate(this.schedule, stepNo);
-    this.optimizer.step(this.params, this.grads, lr);
+    this.optimizer.step(this.params, this.grads, lr, clipScale);
     const o1 = performance.now();
     const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
     return {
