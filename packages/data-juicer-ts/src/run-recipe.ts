@@ -383,6 +383,7 @@ async function runWithCheckpoints(recipe: LoadedRecipe, opts: RunRecipeOptions):
     input: firstInput ?? done.input,
     ops: reports,
     tracePaths,
+    warnings: [...recipe.warnings],
     resumedFrom: start,
   };
 }
