@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { type CorpusOptions, type CorpusRecord, DEFAULT_CORPUS, demoCorpus } from '../demo/corpus.js';
 import { CliError } from '../errors.js';
 import { createProgress } from '../progress.js';
+import { runTokenize, type TokenizeSummary } from './tokenize.js';
 
 interface DemoOptions {
   out: string;
@@ -50,8 +51,16 @@ export interface DemoSummary {
   };
   formats: { format: string; path: string; bytes: number; rows: number; writeSeconds: number }[];
   fields: { name: string; type: string }[];
+  tokenize: Pick<TokenizeSummary, 'documents' | 'tokens' | 'shards' | 'manifest' | 'seconds'> & {
+    blockSize: number;
+    windows: number;
+  };
   seconds: number;
 }
+
+/** Small blocks: the demo trains a tiny model on CPU. */
+const DEMO_BLOCK_SIZE = 256;
+const DEMO_CHUNK_BLOCKS = 256;
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const t0 = performance.now();
@@ -103,11 +112,34 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
   const stats = await datasetStats(path.join(out, 'corpus', 'corpus.parquet'));
+
+  // 4. Tokenize with the Qwen tokenizer (Steel's ids) and pack into lit-gpt shards.
+  const tok = await runTokenize({
+    input: jsonl.path,
+    out: path.join(out, 'packed'),
+    textKey: 'text',
+    variant: 'qwen1.5',
+    engine: 'native',
+    blockSize: String(DEMO_BLOCK_SIZE),
+    chunkBlocks: String(DEMO_CHUNK_BLOCKS),
+    overwrite: true,
+    quiet: opts.quiet ?? false,
+  });
+
   const summary: DemoSummary = {
     out,
     corpus: { documents, characters, bySource },
     formats,
     fields: stats.fields.map((f) => ({ name: f.name, type: f.type })),
+    tokenize: {
+      documents: tok.documents,
+      tokens: tok.tokens,
+      shards: tok.shards,
+      manifest: tok.manifest,
+      seconds: tok.seconds,
+      blockSize: DEMO_BLOCK_SIZE,
+      windows: Math.floor(tok.tokens / (DEMO_BLOCK_SIZE + 1)),
+    },
     seconds: secs(t0),
   };
   fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -135,6 +167,9 @@ function printSummary(s: DemoSummary): void {
     ),
     '',
     `fields: ${s.fields.map((f) => `${f.name}: ${f.type}`).join(', ')}`,
+    '',
+    `tokenize (Qwen1.5 ids, <|im_end|> after each document): ${s.tokenize.documents} docs -> ${s.tokenize.tokens} tokens`,
+    `  ${s.tokenize.shards} LITPKDS shard(s), ${s.tokenize.windows} windows of ${s.tokenize.blockSize + 1} tokens, ${s.tokenize.seconds.toFixed(1)} s; manifest ${s.tokenize.manifest}`,
     `done in ${s.seconds.toFixed(1)} s; summary in ${path.join(s.out, 'summary.json')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
