@@ -155,7 +155,7 @@ describe('query-chunked causal attention', () => {
       { atol: 1e-9 },
     );
     await gradCheck(
-      (g, [q, k, v]) => attention(q!, k!, v!, { causal: true, queryChunks: 3 }),
+      (_g, [q, k, v]) => attention(q!, k!, v!, { causal: true, queryChunks: 3 }),
       [{ shape: [1, 2, 7, 3] }, { shape: [1, 2, 9, 3] }, { shape: [1, 2, 9, 2] }],
     );
   });
