@@ -219,7 +219,8 @@ export class Graph {
     let out = v;
     const taken = this.outputs.some((o) => o.value.name === v.name) || this.inputs.includes(v) || this.isParam(v);
     if ((name && name !== v.name) || taken || this.initializers.some((i) => i.name === v.name)) {
-      out = this.emit1('Identity', [v], {}, v.dtype, v.shape, undefined, name ?? `${v.name}_out`);
+      // The renamed output is still differentiable: a loss marked as an output may be the root of grad().
+      out = this.emit1('Identity', [v], {}, v.dtype, v.shape, (gy) => [gy], name ?? `${v.name}_out`);
     }
     if (this.outputs.some((o) => o.name === out.name))
       throw new GraphError('output', `'${out.name}' is already an output`);

@@ -22,6 +22,18 @@ describe('autodiff', () => {
     for (const [i, v] of av.entries()) expect(gbv[i]).toBeCloseTo(Math.exp(v) + 1, 12);
   });
 
+  it('differentiates through the value that output() returns (renamed Identity)', async () => {
+    // y = sum(x*x) marked as output 'y' first, then differentiated: dy/dx = 2x.
+    const g = new Graph();
+    const x = g.param('x', [2], { dtype: 'float64' });
+    const y = g.output(g.reduceSum(g.mul(x, x), [0]), 'y');
+    const [gx] = grad(y, [x]);
+    g.output(gx!, 'gx');
+    const s = await Session.create(g, { optimization: 'basic' });
+    const r = await s.run({ x: tensor(Float64Array.from([1, 2]), [2]) });
+    expect(Array.from(r.outputs.gx!.data as Float64Array)).toEqual([2, 4]);
+  });
+
   it('gives zeros for an unrelated input and rejects non-float wrt', async () => {
     const g = new Graph();
     const a = g.input('a', 'float32', [2]);
