@@ -47,6 +47,8 @@ export interface TrainConfig {
   resume?: string;
   /** Write metrics every N steps (default 1). */
   logEvery?: number;
+  /** Held-out loss every `every` steps on the first `batches` micro-batches of `dir` (a packed folder). */
+  eval?: { dir: string; every: number; batches?: number };
 }
 
 export class TrainConfigError extends Error {
@@ -277,5 +279,12 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
   const resume = str(top, 'resume', where);
   if (resume) cfg.resume = resume;
   if (top.logEvery !== undefined) cfg.logEvery = int(top, 'logEvery', where, 1);
+  if (top.eval !== undefined) {
+    const e = obj(top.eval, `${where}.eval`);
+    onlyKeys(e, ['dir', 'every', 'batches'], `${where}.eval`);
+    const dir = str(e, 'dir', `${where}.eval`);
+    if (!dir) throw new TrainConfigError(`${where}.eval.dir: required (a packed folder held out from training)`);
+    cfg.eval = { dir, every: int(e, 'every', `${where}.eval`, 1), batches: int(e, 'batches', `${where}.eval`, 1, 4) };
+  }
   return cfg;
 }

@@ -47,7 +47,9 @@ export {
   tinyLm,
 } from './model.js';
 export { AdamW, type AdamWOptions, type AdamWState, clipCoefficient, clipGradNorm, globalNorm } from './optimizer.js';
+export { type LossPoint, lossCurveSvg, writeLossPlot } from './plot.js';
 export {
+  LOSS_PLOT_FILE,
   METRICS_FILE,
   type MetricsRecord,
   modelForConfig,

@@ -86,13 +86,17 @@ export class AdamW {
       if (!g || g.length !== p.length) throw new RangeError(`AdamW: no gradient of the right size for '${name}'`);
       const m = this.state.expAvg.get(name)!;
       const v = this.state.expAvgSq.get(name)!;
-      const decay = this.decays(name) ? Math.fround(1 - lr * this.weightDecay) : 1;
-      adamwKernel(p, g, m, v, decay, b1, b2, bc2Sqrt, eps, stepSize, Math.fround(gradScale));
+      const decay = this.decays(name) ? 1 - lr * this.weightDecay : 1;
+      adamwKernel(p, g, m, v, decay, b1, b2, bc2Sqrt, eps, stepSize, gradScale);
     }
   }
 }
 
-/** The per-element update, written as torch does it (each op rounded to fp32 where torch stores a tensor). */
+/**
+ * The per-element update. Intermediates are float64 and rounded to fp32 once, when stored: torch rounds after
+ * every op, so results may differ from torch's by an ulp per step; per-op Math.fround made this loop ~3x slower
+ * (16-22 vs 5.6-6 ns/param on this machine).
+ */
 function adamwKernel(
   p: Float32Array,
   g: Float32Array,
@@ -106,24 +110,17 @@ function adamwKernel(
   stepSize: number,
   scale: number,
 ): void {
-  const f = Math.fround;
-  const omb1 = f(1 - b1);
-  const omb2 = f(1 - b2);
-  const fb1 = f(b1);
-  const fb2 = f(b2);
-  const fbc = f(bc2Sqrt);
-  const feps = f(eps);
-  const fstep = f(stepSize);
+  const omb1 = 1 - b1;
+  const omb2 = 1 - b2;
+  const ibc = 1 / bc2Sqrt;
   const n = p.length;
   for (let i = 0; i < n; i++) {
-    const gi = scale === 1 ? g[i]! : f(g[i]! * scale);
-    const pi = decay === 1 ? p[i]! : f(p[i]! * decay);
-    const mi = f(f(m[i]! * fb1) + f(gi * omb1));
-    const vi = f(f(v[i]! * fb2) + f(f(gi * gi) * omb2));
+    const gi = g[i]! * scale;
+    const mi = m[i]! * b1 + gi * omb1;
+    const vi = v[i]! * b2 + gi * gi * omb2;
     m[i] = mi;
     v[i] = vi;
-    const denom = f(f(f(Math.sqrt(vi)) / fbc) + feps);
-    p[i] = f(pi - f(fstep * f(mi / denom)));
+    p[i] = p[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) * ibc + eps);
   }
 }
 

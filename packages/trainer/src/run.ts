@@ -8,9 +8,11 @@ import { gitCommit, latestCheckpoint, loadCheckpoint, saveCheckpoint, type Train
 import type { TrainConfig } from './config.js';
 import { DataLoader } from './data/loader.js';
 import { type ModelDefinition, steelModel, tinyLm } from './model.js';
+import { writeLossPlot } from './plot.js';
 import { Trainer } from './trainer.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
+export const LOSS_PLOT_FILE = 'loss.svg';
 
 export interface MetricsRecord {
   step: number;
@@ -27,6 +29,8 @@ export interface MetricsRecord {
   mfu: number | null;
   rss_mb: number;
   peak_rss_mb: number;
+  /** Held-out loss, on the steps it was measured. */
+  eval_loss?: number;
 }
 
 export interface RunOptions {
@@ -141,6 +145,27 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
   const losses: number[] = [];
   let lastCheckpoint: string | null = null;
 
+  // Held-out loss: the same first `batches` micro-batches of the eval folder every time (a fresh loader each time).
+  let evalVerified = false;
+  const evalLoss = async (): Promise<number> => {
+    const e = cfg.eval!;
+    const dl = await DataLoader.open([{ dir: e.dir, name: 'eval' }], {
+      windowSize: cfg.train.seq + 1,
+      seed: 0,
+      verify: !evalVerified && cfg.data.verify !== false,
+    });
+    evalVerified = true;
+    try {
+      let sum = 0;
+      const n = e.batches ?? 4;
+      for (let i = 0; i < n; i++) sum += await trainer.lossAndGrads(await dl.nextBatch(cfg.train.batch));
+      return sum / n;
+    } finally {
+      await dl.close();
+    }
+  };
+  const plotPath = path.join(cfg.outDir, LOSS_PLOT_FILE);
+
   const save = async (step: number) => {
     const state: Omit<TrainerState, 'version' | 'createdAt'> = {
       step,
@@ -161,6 +186,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
       state,
       retention: cfg.checkpoint ?? {},
     });
+    writeLossPlot(metricsPath, plotPath);
     say(`checkpoint ${lastCheckpoint}`);
   };
 
@@ -186,6 +212,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
         rss_mb: process.memoryUsage().rss / 2 ** 20,
         peak_rss_mb: peakRssBytes() / 2 ** 20,
       };
+      if (cfg.eval && r.step % cfg.eval.every === 0) m.eval_loss = await evalLoss();
       if (r.step % logEvery === 0 || r.step === cfg.train.maxSteps)
         appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       opts.onStep?.(m, cfg.train.maxSteps);

@@ -66,3 +66,33 @@ it('retention keeps the newest N (+ every Mth) and removes temp folders of kille
   await applyRetention(root, { keepLast: 2, keepEvery: 20 });
   expect(readdirSync(root).sort()).toEqual(['step-00000020', 'step-00000040', 'step-00000050', 'step-00000070']);
 });
+
+it('runTraining writes eval_loss every N steps and a loss.svg next to metrics.jsonl', async () => {
+  const { makePacked } = await import('./helpers.js');
+  const { readFileSync, existsSync } = await import('node:fs');
+  const { runTraining } = await import('../src/index.js');
+  const data = tempDir('eval-train');
+  const held = tempDir('eval-held');
+  await makePacked(data, { files: 1, chunkSize: 9 * 8, mod: 32 });
+  await makePacked(held, { files: 1, chunkSize: 9 * 4, mod: 32, base: 5 });
+  const out = tempDir('eval-run');
+  const cfg = parseTrainConfig({
+    out_dir: out,
+    model: { tiny_lm: { vocab: 32, hidden: 8 } },
+    data: { sources: [{ dir: data }] },
+    train: { batch: 2, seq: 8, max_steps: 4 },
+    schedule: { kind: 'constant', lr: 0.01 },
+    eval: { dir: held, every: 2, batches: 2 },
+    runtime: { threads: 1 },
+  });
+  const r = await runTraining(cfg);
+  expect(r.losses).toHaveLength(4);
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(lines.map((l) => l.eval_loss !== undefined)).toEqual([false, true, false, true]);
+  expect(lines[1].eval_loss).toBeGreaterThan(0);
+  expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toMatch(/^<svg[^>]*>.*<path d="M/s);
+  expect(existsSync(join(out, 'checkpoints', 'step-00000004', 'trainer_state.json'))).toBe(true);
+});

@@ -1,6 +1,6 @@
 // `steel train --config train.yaml`: pre-training with checkpoints, resume and metrics.jsonl. A thin shell over
 // @steel/trainer's runTraining; progress (step, loss, lr, tokens/s, ETA) on stderr.
-import { loadTrainConfig, type MetricsRecord, runTraining } from '@steel/trainer';
+import { loadTrainConfig, type MetricsRecord, measureMatmulPeak, runTraining } from '@steel/trainer';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 
@@ -68,8 +68,11 @@ export async function runTrain(opts: TrainOptions): Promise<void> {
       process.stderr.write(`${line}\n`);
     }
   };
+  // MFU in metrics.jsonl is measured against this machine's fp32 MatMul peak (1024^3, same threads)
+  const peakFlops = await measureMatmulPeak(cfg.runtime?.threads);
   try {
     const summary = await runTraining(cfg, {
+      peakFlops,
       onStep,
       onEvent: (msg) => {
         if (!opts.quiet) process.stderr.write(`${tty ? '\n' : ''}steel train: ${msg}\n`);
