@@ -2,6 +2,7 @@
 // summarize it. Later stages (clean -> tokenize -> pack -> train -> eval -> report) extend this command.
 import fs from 'node:fs';
 import path from 'node:path';
+import { type CleanDemoOpCount, cleanDemoCorpus } from '@steel/data-juicer-ts';
 import { batchFromRecords, datasetStats, readDataset, writeDataset } from '@steel/dataset';
 import type { Command } from 'commander';
 import { type CorpusOptions, type CorpusRecord, DEFAULT_CORPUS, demoCorpus } from '../demo/corpus.js';
@@ -51,6 +52,7 @@ export interface DemoSummary {
   };
   formats: { format: string; path: string; bytes: number; rows: number; writeSeconds: number }[];
   fields: { name: string; type: string }[];
+  clean: { read: number; written: number; ops: CleanDemoOpCount[]; output: string; seconds: number };
   tokenize: Pick<TokenizeSummary, 'documents' | 'tokens' | 'shards' | 'manifest' | 'seconds'> & {
     blockSize: number;
     windows: number;
@@ -113,9 +115,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
   const stats = await datasetStats(path.join(out, 'corpus', 'corpus.parquet'));
 
-  // 4. Tokenize with the Qwen tokenizer (Steel's ids) and pack into lit-gpt shards.
-  const tok = await runTokenize({
+  // 4. Clean with Data-Juicer ops (t2s for the Traditional-Chinese poems, Steel's text filters, exact dedup).
+  const cleanProgress = createProgress({ label: 'demo: clean', unit: 'docs', quiet: opts.quiet ?? false });
+  let cleanRead = 0;
+  const clean = await cleanDemoCorpus({
     input: jsonl.path,
+    outDir: path.join(out, 'clean'),
+    onProgress: (read) => {
+      cleanProgress.tick(read - cleanRead);
+      cleanRead = read;
+    },
+  });
+  cleanProgress.done();
+
+  // 5. Tokenize with the Qwen tokenizer (Steel's ids) and pack into lit-gpt shards.
+  const tok = await runTokenize({
+    input: clean.exportPath,
     out: path.join(out, 'packed'),
     textKey: 'text',
     variant: 'qwen1.5',
@@ -131,6 +146,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     corpus: { documents, characters, bySource },
     formats,
     fields: stats.fields.map((f) => ({ name: f.name, type: f.type })),
+    clean: {
+      read: clean.read,
+      written: clean.written,
+      ops: clean.ops,
+      output: clean.exportPath,
+      seconds: clean.seconds,
+    },
     tokenize: {
       documents: tok.documents,
       tokens: tok.tokens,
@@ -167,6 +189,12 @@ function printSummary(s: DemoSummary): void {
     ),
     '',
     `fields: ${s.fields.map((f) => `${f.name}: ${f.type}`).join(', ')}`,
+    '',
+    `clean (${path.relative(process.cwd(), s.clean.output) || s.clean.output}): ${s.clean.read} -> ${s.clean.written} docs in ${s.clean.seconds.toFixed(1)} s`,
+    ...s.clean.ops.map(
+      (o) =>
+        `  ${o.op.padEnd(36)} ${o.kind === 'mapper' ? `changed ${o.changed}` : `kept ${o.kept}, dropped ${o.dropped}`}${o.errors ? `, errors ${o.errors}` : ''}`,
+    ),
     '',
     `tokenize (Qwen1.5 ids, <|im_end|> after each document): ${s.tokenize.documents} docs -> ${s.tokenize.tokens} tokens`,
     `  ${s.tokenize.shards} LITPKDS shard(s), ${s.tokenize.windows} windows of ${s.tokenize.blockSize + 1} tokens, ${s.tokenize.seconds.toFixed(1)} s; manifest ${s.tokenize.manifest}`,
