@@ -110,7 +110,19 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
   const top = obj(doc, where);
   onlyKeys(
     top,
-    ['outDir', 'model', 'data', 'train', 'optimizer', 'schedule', 'checkpoint', 'runtime', 'resume', 'logEvery'],
+    [
+      'outDir',
+      'model',
+      'data',
+      'train',
+      'optimizer',
+      'schedule',
+      'checkpoint',
+      'runtime',
+      'resume',
+      'logEvery',
+      'eval',
+    ],
     where,
   );
   const outDir = str(top, 'outDir', where);
