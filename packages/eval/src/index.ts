@@ -13,7 +13,7 @@ export type { HfTokenizerOptions } from './hf-tokenizer.js';
 export { hfTokenizerFromFile } from './hf-tokenizer.js';
 export type { LoadedBenchmark, LoadOptions, MalformedRow } from './loaders.js';
 export { defaultSplit, loadBenchmark, subjectFile } from './loaders.js';
-export type { ModelFolderKind } from './model-folder.js';
+export type { EvalModel, ModelFolderKind, OpenModelOptions } from './model-folder.js';
 export { modelFolderKind, openModelFolder } from './model-folder.js';
 export type { OnnxCausalLmOptions } from './onnx-causal-lm.js';
 export { OnnxCausalLm } from './onnx-causal-lm.js';
@@ -53,6 +53,8 @@ export type {
   Generator,
   TextTokenizer,
 } from './scorer.js';
+export type { SteelCausalLmOptions } from './steel-causal-lm.js';
+export { SteelCausalLm } from './steel-causal-lm.js';
 export { benchmarkCategories, benchmarkSubjects, subjectInfo } from './subjects.js';
 export type { BenchmarkName, ChoiceLetter, Question, SubjectInfo, SubjectSet } from './types.js';
 export { BENCHMARKS, CHOICE_LETTERS } from './types.js';

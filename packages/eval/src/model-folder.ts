@@ -1,9 +1,12 @@
-// What `--model <dir>` can be. Today: an ONNX causal LM folder (model.onnx + tokenizer.json). A Steel checkpoint
-// (config.json + model.safetensors) is recognized and refused with a clear message until @steel/steel-model lands.
+// What `--model <dir>` can be: an ONNX causal LM folder (model.onnx + tokenizer.json) or a Steel checkpoint
+// (config.json + model.safetensors, or a sharded index), evaluated through @steel/steel-model.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EvalModelError } from './errors.js';
 import { OnnxCausalLm, type OnnxCausalLmOptions } from './onnx-causal-lm.js';
+import type { ChatFormatter } from './prompts.js';
+import type { ChoiceScorer, Generator } from './scorer.js';
+import { SteelCausalLm, type SteelCausalLmOptions } from './steel-causal-lm.js';
 
 export type ModelFolderKind = 'onnx' | 'steel-checkpoint';
 
@@ -23,13 +26,34 @@ export function modelFolderKind(dir: string): ModelFolderKind {
   );
 }
 
-/** Opens a model folder for evaluation (it implements both ChoiceScorer and Generator). */
-export async function openModelFolder(dir: string, opts: OnnxCausalLmOptions = {}): Promise<OnnxCausalLm> {
+/** What openModelFolder returns: a scorer and a generator with counters and a release. */
+export interface EvalModel extends ChoiceScorer, Generator {
+  readonly kind: ModelFolderKind;
+  /** Model calls, tokens run through the model, few-shot prefixes served from a KV cache. */
+  readonly stats: { forwards: number; tokens: number; prefixReuses: number };
+  /** The model's own chat template when it has one (Steel checkpoints: the tokenizer's); pass it to runEvaluation. */
+  readonly chatFormatter?: ChatFormatter;
+  release(): Promise<void>;
+}
+
+export type OpenModelOptions = OnnxCausalLmOptions & Pick<SteelCausalLmOptions, 'tokenizerPath'>;
+
+/**
+ * Opens a model folder for evaluation. ONNX folders: `OnnxCausalLm` (options as OnnxCausalLmOptions). Steel
+ * checkpoints: `SteelCausalLm` with the folder's tokenizer.json, else `tokenizerPath`, else the bundled Qwen1.5
+ * tokenizer (`maxContext`, `threads` apply to both).
+ */
+export async function openModelFolder(dir: string, opts: OpenModelOptions = {}): Promise<EvalModel> {
   const kind = modelFolderKind(dir);
   if (kind === 'steel-checkpoint') {
-    throw new EvalModelError(
-      `${dir}: Steel checkpoints (config.json + model.safetensors) are evaluated through @steel/steel-model, which @steel/eval does not use yet; for now pass a folder with model.onnx + tokenizer.json`,
-    );
+    const lm = await SteelCausalLm.load(dir, {
+      ...(opts.maxContext !== undefined ? { maxContext: opts.maxContext } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(opts.tokenizerPath !== undefined ? { tokenizerPath: opts.tokenizerPath } : {}),
+    });
+    return Object.assign(lm, { kind });
   }
-  return OnnxCausalLm.load(dir, opts);
+  const { tokenizerPath: _, ...onnxOpts } = opts;
+  const lm = await OnnxCausalLm.load(dir, onnxOpts);
+  return Object.assign(lm, { kind });
 }

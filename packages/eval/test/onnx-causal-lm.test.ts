@@ -119,11 +119,13 @@ describe('OnnxCausalLm with a float16 KV cache and float16 logits', () => {
 });
 
 describe('model folders', () => {
-  it('refuses a Steel checkpoint folder with a message naming @steel/steel-model', async () => {
+  it('opens a Steel checkpoint folder through @steel/steel-model, naming the bad config field', async () => {
     const dir = fs.mkdtempSync(path.join(tiny.dir, '..', 'steel-ckpt-'));
     fs.writeFileSync(path.join(dir, 'config.json'), '{}');
     fs.writeFileSync(path.join(dir, 'model.safetensors'), '');
-    await expect(openModelFolder(dir)).rejects.toThrowError(/@steel\/steel-model/);
+    await expect(openModelFolder(dir)).rejects.toThrowError(
+      /cannot load the Steel checkpoint: .*config.json: config.FFN_type/,
+    );
     fs.rmSync(dir, { recursive: true });
   });
 

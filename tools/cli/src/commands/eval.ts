@@ -135,6 +135,7 @@ export async function runEvalCommand(benchmark: BenchmarkName, opts: EvalOptions
         shots,
         promptStyle: style,
         cot: opts.cot ?? false,
+        ...(model.chatFormatter ? { chatFormatter: model.chatFormatter } : {}),
         model: path.resolve(opts.model),
         ...(limit ? { limit } : {}),
         ...(maxNewTokens ? { maxNewTokens } : {}),
@@ -224,7 +225,10 @@ export function registerEval(program: Command): void {
     group
       .command(benchmark)
       .description(`${benchmark.toUpperCase()} accuracy per subject, per category and overall`)
-      .requiredOption('--model <dir>', 'model folder: model.onnx + tokenizer.json (an ONNX causal LM export)')
+      .requiredOption(
+        '--model <dir>',
+        'model folder: a Steel checkpoint (config.json + model.safetensors [+ tokenizer.json, else the bundled Qwen1.5 tokenizer]) or an ONNX causal LM export (model.onnx + tokenizer.json)',
+      )
       .requiredOption('--data <dir>', `${benchmark} folder in the official layout`)
       .option('--split <name>', `split to evaluate (default ${benchmark === 'ceval' ? 'val' : 'test'})`)
       .option('--shots <n>', 'few-shot examples from the dev split (default 5; 0 for chat prompts)')
