@@ -116,10 +116,12 @@ const STEEL_1B: Omit<SteelConfig, 'extra'> = {
 /** Named configs: `steel-1b` is the released model; the others keep its shape ratios at CPU-friendly sizes. */
 export const PRESETS: Record<string, Omit<SteelConfig, 'extra'>> = {
   'steel-1b': STEEL_1B,
-  /** ~0.2 M parameters, vocab 512: unit tests and golden fixtures. */
+  /**
+   * ~19.6 M parameters, almost all in the Qwen-vocabulary embedding and lm_head (151936 x 64 each): the smallest
+   * model the Qwen tokenizer can drive (random-model runs of `steel eval`, CLI smoke tests).
+   */
   'steel-tiny': {
     ...STEEL_1B,
-    vocab_size: 512,
     hidden_size: 64,
     intermediate_size: 128,
     num_hidden_layers: 2,
@@ -128,8 +130,6 @@ export const PRESETS: Record<string, Omit<SteelConfig, 'extra'>> = {
     max_position_embeddings: 1024,
     sliding_window: 1024,
     max_window_layers: 2,
-    bos_token_id: null,
-    eos_token_id: 1,
     torch_dtype: 'float32',
   },
   /** ~0.09 B parameters with the real Qwen vocabulary (mostly embeddings): CPU demos and benchmarks. */
@@ -143,6 +143,22 @@ export const PRESETS: Record<string, Omit<SteelConfig, 'extra'>> = {
     max_position_embeddings: 4096,
     sliding_window: 4096,
     max_window_layers: 8,
+    torch_dtype: 'float32',
+  },
+  /** ~0.2 M parameters, vocab 512 (steel-tiny's shape with a toy vocabulary): unit tests and golden fixtures. */
+  'steel-micro': {
+    ...STEEL_1B,
+    vocab_size: 512,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 4,
+    max_position_embeddings: 1024,
+    sliding_window: 1024,
+    max_window_layers: 2,
+    bos_token_id: null,
+    eos_token_id: 1,
     torch_dtype: 'float32',
   },
 };

@@ -22,7 +22,7 @@ import { CASES, FIXTURES } from './fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'steel-ckpt-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const tiny = presetConfig('steel-tiny');
+const tiny = presetConfig('steel-micro');
 
 describe('HF-style folders', () => {
   it('init writes config.json, generation_config.json and model.safetensors that load back exactly', async () => {
@@ -147,7 +147,7 @@ describe('HF-style folders', () => {
     await expect(loadModelFolder(dir)).rejects.toThrow(/config not found: .*empty-folder\/config.json/);
     await expect(loadConfig(path.join(tmp, 'nope', 'config.json'))).rejects.toThrow(/config not found/);
     await expect(loadConfig('steel-9b')).rejects.toThrow(
-      /neither .* nor a preset \(steel-1b, steel-tiny, steel-small\)/,
+      /neither .* nor a preset \(steel-1b, steel-tiny, steel-small, steel-micro\)/,
     );
     expect(await loadConfig('steel-tiny')).toEqual(presetConfig('steel-tiny'));
   });

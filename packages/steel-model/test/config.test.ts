@@ -96,7 +96,7 @@ describe('validateConfig messages name the field, the value and what is allowed'
   ];
   for (const [label, patch, message] of cases) {
     it(label, () => {
-      const c = { ...presetConfig('steel-tiny'), ...patch } as SteelConfig;
+      const c = { ...presetConfig('steel-micro'), ...patch } as SteelConfig;
       expect(() => validateConfig(c)).toThrow(message);
     });
   }

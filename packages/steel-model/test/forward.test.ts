@@ -145,7 +145,7 @@ describe('forward graph options', () => {
 });
 
 describe('odd configs against the reference forward', () => {
-  const base = presetConfig('steel-tiny');
+  const base = presetConfig('steel-micro');
   const cases: [string, Partial<SteelConfig>][] = [
     ['one expert, one slot, v3', { n_experts: 1, slots_per_expert: 1, vocab_size: 40 }],
     ['one expert v1, MQA', { FFN_type: 'softmoe_v1', n_experts: 1, num_key_value_heads: 1, vocab_size: 40 }],

@@ -66,7 +66,7 @@ function stats(v: Float32Array): { mean: number; std: number } {
 }
 
 describe('init (spec §1.11)', () => {
-  const c = presetConfig('steel-tiny');
+  const c = presetConfig('steel-micro');
   const w = initWeights(c, 7);
 
   it('Linear/Embedding N(0, 0.02^2), biases 0, RMSNorm 1, phi N(0, 1/d), scale 1', () => {
