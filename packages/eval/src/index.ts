@@ -4,6 +4,8 @@ export { summarize } from './aggregate.js';
 export { gatherLogProbs } from './continuation-tokens.js';
 export type { CsvRecord } from './csv.js';
 export { parseCsv } from './csv.js';
+export type { EvalDemoOptions, EvalDemoResult } from './demo.js';
+export { DEMO_CMMLU_DIR, evalDemo } from './demo.js';
 export { EvalDataError, EvalModelError } from './errors.js';
 export type { Extraction, ExtractionRule, ExtractOptions } from './extract.js';
 export { CHINESE_RULES, ENGLISH_RULES, extractChoice } from './extract.js';

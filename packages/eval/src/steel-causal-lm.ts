@@ -36,8 +36,11 @@ const STOP_TOKENS = ['<|im_end|>', '<|endoftext|>'];
 
 export class SteelCausalLm implements ChoiceScorer, Generator {
   readonly maxContext: number;
-  /** Model calls and the tokens they processed (prefixReuses stays 0: no KV reuse, see the file comment). */
-  readonly stats = { forwards: 0, tokens: 0, prefixReuses: 0 };
+  /**
+   * Model calls, the tokens they processed (prefixReuses stays 0: no KV reuse, see the file comment) and seconds
+   * inside the model (the runner's "forward" time also holds the tokenization of the prompt + continuations).
+   */
+  readonly stats = { forwards: 0, tokens: 0, prefixReuses: 0, modelSeconds: 0 };
   /** The tokenizer's own chat template (Steel: Qwen1.5 ChatML), for runEvaluation's `chatFormatter`. */
   readonly chatFormatter: ChatFormatter;
   /** Where the tokenizer came from: the folder's tokenizer.json, a passed path, or `qwen1.5` (bundled). */
@@ -122,7 +125,9 @@ export class SteelCausalLm implements ChoiceScorer, Generator {
       const { ids, next } = await continuationTokenIds(this.text, req.prompt, continuations);
       // The runner trims examples to fit; a zero-shot prompt that is still too long keeps its last tokens.
       const fed = ids.length > this.maxContext ? ids.slice(ids.length - this.maxContext) : ids;
+      const t0 = performance.now();
       const logits = await this.model.lastLogits(fed);
+      this.stats.modelSeconds += (performance.now() - t0) / 1000;
       this.stats.forwards++;
       this.stats.tokens += fed.length;
       out.push({ logProbs: gatherLogProbs(logits, next), promptTokens: ids.length });

@@ -1,10 +1,10 @@
-// The project's own CMMLU-format sample (tools/fixtures/eval/demo-cmmlu) loads cleanly and its arithmetic answers
+// The project's own CMMLU-format sample (packages/eval/data/demo-cmmlu) loads cleanly and its arithmetic answers
 // are right (checked by evaluating each question here).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHOICE_LETTERS, loadBenchmark } from '../src/index.js';
 
-const dir = path.resolve(import.meta.dirname, '../../../tools/fixtures/eval/demo-cmmlu');
+const dir = path.resolve(import.meta.dirname, '../../../packages/eval/data/demo-cmmlu');
 
 describe('demo CMMLU sample', () => {
   const data = loadBenchmark('cmmlu', dir);

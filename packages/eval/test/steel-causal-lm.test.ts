@@ -8,7 +8,16 @@ import { initModelFolder, presetConfig, SteelModel, validateConfig } from '@stee
 import { loadTokenizer } from '@steel/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyTokenizerJson } from '../../../tools/fixtures/eval/make-tiny-lm.mjs';
-import { type EvalModel, EvalModelError, loadBenchmark, openModelFolder, runEvaluation } from '../src/index.js';
+import {
+  DEMO_CMMLU_DIR,
+  type EvalModel,
+  EvalModelError,
+  evalDemo,
+  loadBenchmark,
+  openModelFolder,
+  readResults,
+  runEvaluation,
+} from '../src/index.js';
 import { logSoftmax } from './tiny-lm.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steel-eval-steel-'));
@@ -127,6 +136,21 @@ describe('Steel checkpoints (openModelFolder -> SteelCausalLm)', () => {
     expect(model.chatFormatter?.format([{ role: 'user', content: '你好' }], { addGenerationPrompt: true })).toBe(
       '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n',
     );
+  });
+
+  it('evalDemo scores the shipped demo sample and writes the three reports', async () => {
+    const out = path.join(root, 'demo-out');
+    const demo = await evalDemo({ modelDir: dir, outDir: out, limit: 3, threads: 1 });
+    expect(DEMO_CMMLU_DIR).toBe(path.resolve(import.meta.dirname, '../data/demo-cmmlu'));
+    expect(demo.modelKind).toBe('steel-checkpoint');
+    expect(demo.overall.questions).toBe(6); // 2 subjects x limit 3
+    expect(demo.overall.unparseable).toBe(0);
+    const correct = demo.results.predictions.filter((p) => p.chosen === p.gold).length;
+    expect(demo.overall.correct).toBe(correct);
+    expect(demo.overall.micro).toBeCloseTo(correct / 6, 12);
+    expect(readResults(demo.files.json).predictions).toHaveLength(6);
+    expect(fs.readFileSync(demo.files.markdown, 'utf8')).toMatch(/elementary_mathematics/);
+    expect(fs.readFileSync(demo.files.html, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 
   it('refuses a tokenizer whose ids do not fit the model vocabulary, saying both sizes', async () => {
