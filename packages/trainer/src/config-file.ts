@@ -17,5 +17,10 @@ export async function loadTrainConfig(file: string): Promise<TrainConfig> {
   } catch (e) {
     throw new TrainConfigError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return parseTrainConfig(doc, file);
+  try {
+    return parseTrainConfig(doc);
+  } catch (e) {
+    if (e instanceof TrainConfigError) throw new TrainConfigError(`${file}: ${e.message}`);
+    throw e;
+  }
 }
