@@ -22,8 +22,11 @@ function config(outDir: string, dataDir: string) {
   };
 }
 
-/** Runs the child; with `killAtStep`, SIGKILLs it as soon as it reports that step. Resolves with the steps seen. */
-function run(cfg: unknown, killAtStep?: number): Promise<{ steps: number[]; killed: boolean }> {
+/**
+ * Runs the child; with `killAtStep`, SIGKILLs it as soon as it reports that step; with `killAfterMs`, that long
+ * after the first step line (any moment: mid-step or mid-checkpoint). Resolves with the steps seen.
+ */
+function run(cfg: unknown, killAtStep?: number, killAfterMs?: number): Promise<{ steps: number[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const steps: number[] = [];
@@ -41,6 +44,13 @@ function run(cfg: unknown, killAtStep?: number): Promise<{ steps: number[]; kill
         const m = /^step (\d+)/.exec(l);
         if (!m) continue;
         steps.push(Number(m[1]));
+        if (killAfterMs !== undefined && steps.length === 1)
+          setTimeout(() => {
+            if (p.exitCode === null && !killed) {
+              killed = true;
+              p.kill('SIGKILL');
+            }
+          }, killAfterMs);
         if (killAtStep !== undefined && Number(m[1]) >= killAtStep && !killed) {
           killed = true;
           p.kill('SIGKILL');
@@ -50,6 +60,8 @@ function run(cfg: unknown, killAtStep?: number): Promise<{ steps: number[]; kill
     p.on('error', reject);
     p.on('exit', (code, signal) => {
       if (killed && signal === 'SIGKILL') resolve({ steps, killed });
+      else if (killed && code === 0)
+        resolve({ steps, killed: false }); // finished before the kill landed
       else if (code === 0) resolve({ steps, killed });
       else reject(new Error(`child exited ${code ?? signal}: ${err}`));
     });
@@ -92,3 +104,28 @@ it('resume after kill -9 reproduces the uninterrupted losses bit for bit', { tim
   expect(state.loader.samples).toBe(12 * 2 * 2);
   expect(state.dataHash).toMatch(/^[0-9a-f]{64}$/);
 });
+
+it(
+  'kill -9 at arbitrary moments (checkpoint every step, so often mid-write) never loses a checkpoint',
+  { timeout: 120_000 },
+  async () => {
+    const data = tempDir('chaos-data');
+    await makePacked(data, { files: 2, chunkSize: 9 * 20, mod: 64 });
+    const a = tempDir('chaos-a');
+    const b = tempDir('chaos-b');
+    const cfg = (out: string) => ({ ...config(out, data), checkpoint: { every: 1, keep_last: 2 } });
+    await run(cfg(a));
+    const want = losses(a);
+    let done = false;
+    let kills = 0;
+    for (let i = 0; i < 12 && !done; i++) {
+      const r = await run(cfg(b), undefined, 15 + ((i * 37) % 60));
+      done = !r.killed;
+      kills += r.killed ? 1 : 0;
+    }
+    if (!done) await run(cfg(b));
+    expect(kills).toBeGreaterThan(1);
+    expect(losses(b)).toEqual(want);
+    expect(readdirSync(join(b, 'checkpoints')).filter((n) => n.startsWith('.'))).toEqual([]);
+  },
+);

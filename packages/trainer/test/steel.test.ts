@@ -78,3 +78,25 @@ it('Steel (Soft-MoE v3, GQA): 20 AdamW steps match PyTorch within 1e-4 relative 
   for (const [n, m] of trainer.optimizer.state.expAvgSq) expect(back.optimizer.expAvgSq.get(n)).toEqual(m);
   await trainer.release();
 });
+
+it('continues pre-training from an HF-style folder (init_from), e.g. a released checkpoint', async () => {
+  const { parseTrainConfig, runTraining } = await import('../src/index.js');
+  const { makePacked } = await import('./helpers.js');
+  const data = tempDir('initfrom-data');
+  await makePacked(data, { files: 1, chunkSize: 13 * 4, mod: 96 });
+  const out = tempDir('initfrom-run');
+  const cfg = parseTrainConfig({
+    out_dir: out,
+    model: { config: dir, init_from: dir },
+    data: { sources: [{ dir: data }] },
+    train: { batch: 1, seq: 12, max_steps: 1 },
+    schedule: { kind: 'constant', lr: 0 },
+    optimizer: { weight_decay: 0 },
+    runtime: { threads: 1 },
+  });
+  await runTraining(cfg);
+  // lr 0: the checkpoint's weights are exactly the folder's
+  const start = await loadModelFolder(dir);
+  const after = await loadModelFolder(join(out, 'checkpoints', 'step-00000001', 'model'));
+  for (const [n, w] of start.weights) expect(after.weights.get(n)).toEqual(w);
+});
