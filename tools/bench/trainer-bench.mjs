@@ -1,5 +1,5 @@
 // Training-step throughput of @steel/trainer (what `steel bench train` prints), without the CLI:
-//   node tools/bench/trainer-bench.mjs --config steel-small --batch 4 --seq 256 --steps 3 --threads 2 [--vocab-share]
+//   node tools/bench/trainer-bench.mjs --config steel-small --batch 4 --seq 256 --steps 3 --threads 2 [--vocab-share] [--optimizer-threads 2]
 // --config: a Steel preset / config.json / model folder, or tiny-lm:VOCAB,HIDDEN[,INNER]. Prints one JSON object.
 import { loadConfig } from '@steel/steel-model';
 import { benchTrain, steelModel, tinyLm } from '@steel/trainer';
@@ -36,6 +36,7 @@ const r = await benchTrain(model, {
   ...(args.threads ? { threads: Number(args.threads) } : {}),
   ...(args['loss-chunks'] ? { lossChunks: Number(args['loss-chunks']) } : {}),
   ...(args['vocab-share'] ? { vocab: { hidden, vocab } } : {}),
+  ...(args['optimizer-threads'] ? { optimizerThreads: Number(args['optimizer-threads']) } : {}),
 });
 console.log(
   JSON.stringify({

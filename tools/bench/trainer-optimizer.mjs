@@ -4,9 +4,9 @@
 import { Graph, Session, tensor } from '@steel/graph';
 import { AdamW } from '@steel/trainer';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) args[argv[i].slice(2)] = argv[i + 1];
 const n = Math.round(Number(args.millions ?? 16) * 1e6);
 const threads = Number(args.threads ?? 2);
 const runs = Number(args.runs ?? 5);

@@ -1,19 +1,20 @@
 // Side by side in one run: @steel/trainer training steps vs PyTorch CPU (tools/fixtures/trainer/torch_train_bench.py)
 // on the same Steel config, batch and sequence, same threads. Default: the issue-7 config (vocab 151,936, hidden 256,
 // 4 layers, 8 heads, intermediate 1024, 6 experts), batch 4 x seq 256, 2 threads.
-//   node tools/bench/trainer-vs-torch.mjs [--steps 3] [--threads 2] [--rounds 1]
+//   node tools/bench/trainer-vs-torch.mjs [--steps 3] [--threads 2] [--rounds 1] [--optimizer-threads 2]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { presetConfig } from '@steel/steel-model';
 import { benchTrain, steelModel } from '@steel/trainer';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) args[argv[i].slice(2)] = argv[i + 1];
 const steps = Number(args.steps ?? 3);
 const threads = Number(args.threads ?? 2);
 const rounds = Number(args.rounds ?? 1);
 const batch = Number(args.batch ?? 4);
+const optimizerThreads = Number(args['optimizer-threads'] ?? 1);
 const seq = Number(args.seq ?? 256);
 const keys = {
   vocab_size: 151936,
@@ -37,6 +38,7 @@ for (let r = 0; r < rounds; r++) {
     batch,
     seq,
     steps,
+    optimizerThreads,
     threads,
     vocab: { hidden: 256, vocab: 151936 },
   });

@@ -17,6 +17,7 @@ export interface BenchOptions {
   /** Also time the vocabulary part alone (needs hidden size and vocab). */
   vocab?: { hidden: number; vocab: number };
   seed?: number;
+  optimizerThreads?: 1 | 2;
 }
 
 export interface BenchResult {
@@ -36,6 +37,7 @@ export interface BenchResult {
   seq: number;
   steps: number;
   threads: number | null;
+  optimizer_threads: number;
   /** The vocabulary part alone (LM head + CE, fwd+bwd) per micro-batch, and its share of the ORT time. */
   vocab_ms?: number;
   vocab_share?: number;
@@ -123,6 +125,7 @@ export async function benchTrain(model: ModelDefinition, o: BenchOptions): Promi
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.lossChunks ? { lossChunks: o.lossChunks } : {}),
     ...(o.ep ? { ep: o.ep } : {}),
+    ...(o.optimizerThreads ? { optimizerThreads: o.optimizerThreads } : {}),
   });
   let state = (o.seed ?? 1) >>> 0;
   const rand = () => {
@@ -163,6 +166,7 @@ export async function benchTrain(model: ModelDefinition, o: BenchOptions): Promi
     seq: o.seq,
     steps: o.steps,
     threads: o.threads ?? null,
+    optimizer_threads: o.optimizerThreads ?? 1,
     step_ms_all: times,
   };
   if (o.vocab) {

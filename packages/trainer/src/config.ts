@@ -42,7 +42,13 @@ export interface TrainConfig {
   optimizer?: AdamWOptions;
   schedule: Schedule;
   checkpoint?: RetentionPolicy & { every?: number };
-  runtime?: { ep?: 'cpu' | 'cuda'; threads?: number; optimization?: 'disabled' | 'basic' | 'extended' | 'all' };
+  runtime?: {
+    ep?: 'cpu' | 'cuda';
+    threads?: number;
+    optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+    /** AdamW threads: 1 or 2 (identical results). */
+    optimizerThreads?: 1 | 2;
+  };
   /** 'auto' (default): continue from the newest checkpoint in outDir if any; 'never'; or a checkpoint folder. */
   resume?: string;
   /** Write metrics every N steps (default 1). */
@@ -271,7 +277,7 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
   }
   if (top.runtime !== undefined) {
     const r = obj(top.runtime, `${where}.runtime`);
-    onlyKeys(r, ['ep', 'threads', 'optimization'], `${where}.runtime`);
+    onlyKeys(r, ['ep', 'threads', 'optimization', 'optimizerThreads'], `${where}.runtime`);
     const rt: NonNullable<TrainConfig['runtime']> = {};
     if (r.ep !== undefined) {
       if (r.ep !== 'cpu' && r.ep !== 'cuda')
@@ -279,6 +285,11 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
       rt.ep = r.ep;
     }
     if (r.threads !== undefined) rt.threads = int(r, 'threads', `${where}.runtime`, 1);
+    if (r.optimizerThreads !== undefined) {
+      const n = int(r, 'optimizerThreads', `${where}.runtime`, 1);
+      if (n > 2) throw new TrainConfigError(`${where}.runtime.optimizer_threads must be 1 or 2, got ${n}`);
+      rt.optimizerThreads = n as 1 | 2;
+    }
     if (r.optimization !== undefined) {
       if (!['disabled', 'basic', 'extended', 'all'].includes(r.optimization as string))
         throw new TrainConfigError(

@@ -46,7 +46,16 @@ export {
   type TinyLmConfig,
   tinyLm,
 } from './model.js';
-export { AdamW, type AdamWOptions, type AdamWState, clipCoefficient, clipGradNorm, globalNorm } from './optimizer.js';
+export {
+  AdamW,
+  type AdamWOptions,
+  type AdamWState,
+  adamwKernel,
+  clipCoefficient,
+  clipGradNorm,
+  globalNorm,
+} from './optimizer.js';
+export { ownBuffer, ParallelAdamW } from './parallel.js';
 export { type LossPoint, lossCurveSvg, writeLossPlot } from './plot.js';
 export {
   LOSS_PLOT_FILE,

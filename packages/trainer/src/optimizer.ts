@@ -60,6 +60,14 @@ export class AdamW {
     }
   }
 
+  /** Advances the step counter; the step's constants. */
+  begin(lr: number): { b1: number; b2: number; eps: number; bc2Sqrt: number; stepSize: number } {
+    this.state.step++;
+    const t = this.state.step;
+    const { beta1: b1, beta2: b2, eps } = this;
+    return { b1, b2, eps, bc2Sqrt: Math.sqrt(1 - b2 ** t), stepSize: lr / (1 - b1 ** t) };
+  }
+
   /** Whether weight decay applies to this parameter. */
   decays(name: string): boolean {
     return !this.noDecay.some((p) => (typeof p === 'string' ? p === name : p.test(name)));
@@ -75,12 +83,7 @@ export class AdamW {
     lr: number,
     gradScale = 1,
   ): void {
-    this.state.step++;
-    const t = this.state.step;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const bc1 = 1 - b1 ** t;
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-    const stepSize = lr / bc1;
+    const { b1, b2, eps, bc2Sqrt, stepSize } = this.begin(lr);
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g || g.length !== p.length) throw new RangeError(`AdamW: no gradient of the right size for '${name}'`);
@@ -97,7 +100,7 @@ export class AdamW {
  * every op, so results may differ from torch's by an ulp per step; per-op Math.fround made this loop ~3x slower
  * (16-22 vs 5.6-6 ns/param on this machine).
  */
-function adamwKernel(
+export function adamwKernel(
   p: Float32Array,
   g: Float32Array,
   m: Float32Array,

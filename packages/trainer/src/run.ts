@@ -128,6 +128,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
       ...(cfg.runtime?.ep ? { ep: cfg.runtime.ep } : {}),
       ...(threads ? { threads } : {}),
       ...(cfg.runtime?.optimization ? { optimization: cfg.runtime.optimization } : {}),
+      ...(cfg.runtime?.optimizerThreads ? { optimizerThreads: cfg.runtime.optimizerThreads } : {}),
     },
     ckpt?.optimizer,
   );

@@ -3,6 +3,7 @@
 import type { ExecutionProvider, OptimizationLevel } from '@steel/graph';
 import type { ModelDefinition } from './model.js';
 import { AdamW, type AdamWOptions, type AdamWState, clipCoefficient } from './optimizer.js';
+import { ownBuffer, ParallelAdamW } from './parallel.js';
 import { learningRate, type Schedule, validateSchedule } from './schedule.js';
 import { TrainStep } from './step.js';
 
@@ -22,6 +23,11 @@ export interface TrainerOptions {
   ep?: ExecutionProvider;
   threads?: number;
   optimization?: OptimizationLevel;
+  /**
+   * Threads of the AdamW update: 1 (default) or 2 (a worker updates half of the parameters; identical results).
+   * With 2, the arrays in `params`/`grads` are replaced by new ones after each step: read them from the maps.
+   */
+  optimizerThreads?: 1 | 2;
 }
 
 export interface StepResult {
@@ -45,6 +51,7 @@ export class Trainer {
   readonly accumulation: number;
   readonly clipNorm: number;
   readonly ignoreTokenId: number | null;
+  private readonly pool: ParallelAdamW | null;
 
   private constructor(
     readonly model: ModelDefinition,
@@ -57,6 +64,10 @@ export class Trainer {
     this.accumulation = opts.accumulation ?? 1;
     this.clipNorm = opts.clipNorm ?? 1.0;
     this.ignoreTokenId = opts.ignoreTokenId ?? null;
+    this.pool =
+      opts.optimizerThreads === 2
+        ? new ParallelAdamW(new Map([...params].map(([n, a]) => [n, a.length] as const)))
+        : null;
     for (const p of model.params) {
       const n = params.get(p.name)!.length;
       this.grads.set(p.name, new Float32Array(n));
@@ -85,7 +96,14 @@ export class Trainer {
           `parameter '${p.name}': expected ${n} values (shape [${p.shape}]), got ${a?.length ?? 'none'}`,
         );
     }
-    const ordered = new Map(model.params.map((p) => [p.name, params.get(p.name)!] as const));
+    const threads = opts.optimizerThreads ?? 1;
+    if (threads !== 1 && threads !== 2) throw new RangeError(`optimizerThreads must be 1 or 2, got ${threads}`);
+    // with a worker, every array must own its buffer (they are transferred to it and back)
+    const own = threads === 2 ? ownBuffer : (a: Float32Array) => a;
+    const ordered = new Map(model.params.map((p) => [p.name, own(params.get(p.name)!)] as const));
+    if (optimizerState && threads === 2) {
+      for (const m of [optimizerState.expAvg, optimizerState.expAvgSq]) for (const [n, a] of m) m.set(n, own(a));
+    }
     const optimizer = new AdamW(ordered, opts.optimizer, optimizerState);
     const step = await TrainStep.create(model, {
       batch: opts.batch,
@@ -144,7 +162,10 @@ export class Trainer {
     const { norm: gradNorm, scale: clipScale } = clipCoefficient(this.grads.values(), this.clipNorm);
     const stepNo = this.optimizer.state.step + 1;
     const lr = learningRate(this.schedule, stepNo);
-    this.optimizer.step(this.params, this.grads, lr, clipScale);
+    if (this.pool) {
+      await this.pool.step(this.optimizer, this.params, this.grads, lr, clipScale);
+      this.step.bind(this.params, this.accumulation > 1 ? this.accum : this.grads);
+    } else this.optimizer.step(this.params, this.grads, lr, clipScale);
     const o1 = performance.now();
     const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
     return {
@@ -160,6 +181,7 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
+    await this.pool?.close();
     await this.step.release();
   }
 }

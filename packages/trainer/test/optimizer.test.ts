@@ -112,3 +112,31 @@ it("ep 'cuda' without ORT's CUDA provider fails with the graph package's clear e
     Trainer.create(model, model.init(1), { batch: 1, seq: 2, ep: 'cuda', schedule: { kind: 'constant', lr: 1 } }),
   ).rejects.toThrow(/execution provider 'cuda' is not installed/);
 });
+
+it('AdamW on 2 threads (worker + main) gives bit-identical params and losses to 1 thread', async () => {
+  const model = tinyLm({ vocab: 40, hidden: 12, inner: 20, initStd: 0.3 });
+  const T = 6;
+  const data = (s: number) => Int32Array.from({ length: 2 * (T + 1) }, (_, i) => (i * 11 + s * 5) % 40);
+  const run = async (optimizerThreads: 1 | 2) => {
+    const t = await Trainer.create(model, model.init(3), {
+      batch: 2,
+      seq: T,
+      accumulation: 2,
+      threads: 1,
+      optimizerThreads,
+      optimizer: { weightDecay: 0.1, noDecay: ['norm1'] },
+      schedule: { kind: 'constant', lr: 0.02 },
+    });
+    const losses: number[] = [];
+    for (let s = 0; s < 6; s++) losses.push((await t.trainStep([data(2 * s), data(2 * s + 1)])).loss);
+    const params = new Map([...t.params].map(([n, a]) => [n, Array.from(a)]));
+    const moments = new Map([...t.optimizer.state.expAvgSq].map(([n, a]) => [n, Array.from(a)]));
+    await t.release();
+    return { losses, params, moments };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  expect(two.losses).toEqual(one.losses);
+  expect(two.params).toEqual(one.params);
+  expect(two.moments).toEqual(one.moments);
+});

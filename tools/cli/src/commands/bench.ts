@@ -14,6 +14,7 @@ interface BenchTrainOptions {
   threads?: string;
   lossChunks?: string;
   vocabShare?: boolean;
+  optimizerThreads?: string;
   json?: boolean;
 }
 
@@ -21,6 +22,11 @@ function posInt(flag: string, v: string, min = 1): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`);
   return n;
+}
+
+function optimizerThreads(v: string): 1 | 2 {
+  if (v !== '1' && v !== '2') throw new CliError(`--optimizer-threads must be 1 or 2, got '${v}'`);
+  return Number(v) as 1 | 2;
 }
 
 /** `tiny-lm:VOCAB,HIDDEN[,INNER]` or a Steel preset / config.json / model folder. */
@@ -46,6 +52,7 @@ export async function runBenchTrain(opts: BenchTrainOptions): Promise<void> {
     ...(opts.threads ? { threads: posInt('--threads', opts.threads) } : {}),
     ...(opts.lossChunks ? { lossChunks: posInt('--loss-chunks', opts.lossChunks) } : {}),
     ...(opts.vocabShare ? { vocab: { hidden, vocab } } : {}),
+    ...(opts.optimizerThreads ? { optimizerThreads: optimizerThreads(opts.optimizerThreads) } : {}),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else
@@ -70,6 +77,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--loss-chunks <n>', 'vocabulary chunks of the loss (default 8)')
     .option('--vocab-share', 'also time the LM head + cross-entropy alone')
+    .option('--optimizer-threads <n>', 'AdamW on 1 or 2 threads (default 1)')
     .option('--json', 'print one JSON object')
     .action(runBenchTrain);
 }
