@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SteelModel, type SteelModelOptions } from '@steel/steel-model';
 import { loadTokenizer, type QwenTokenizer } from '@steel/tokenizer';
-import { continuationTokenIds, gatherLogProbs } from './continuation-tokens.js';
+import { continuationTokenIdsBatch, gatherLogProbs } from './continuation-tokens.js';
 import { EvalModelError } from './errors.js';
 import { type ChatFormatter, chatMlFormatter } from './prompts.js';
 import type {
@@ -17,7 +17,6 @@ import type {
   GenerateOptions,
   Generation,
   Generator,
-  TextTokenizer,
 } from './scorer.js';
 
 export interface SteelCausalLmOptions {
@@ -45,7 +44,6 @@ export class SteelCausalLm implements ChoiceScorer, Generator {
   readonly chatFormatter: ChatFormatter;
   /** Where the tokenizer came from: the folder's tokenizer.json, a passed path, or `qwen1.5` (bundled). */
   readonly tokenizerOrigin: string;
-  private readonly text: TextTokenizer;
   private readonly stopIds: number[];
 
   constructor(
@@ -66,11 +64,6 @@ export class SteelCausalLm implements ChoiceScorer, Generator {
     }
     this.maxContext = Math.min(opts.maxContext ?? limit, limit);
     this.tokenizerOrigin = opts.tokenizerOrigin ?? tokenizer.origin;
-    this.text = {
-      encode: (t) => tokenizer.encode(t),
-      decode: (ids) => tokenizer.decode(ids),
-      tokenId: (s) => tokenizer.tokenToId(s),
-    };
     const eos = cfg.eos_token_id;
     const ids = new Set<number>(Array.isArray(eos) ? eos : eos === null ? [] : [eos]);
     for (const t of STOP_TOKENS) {
@@ -121,8 +114,12 @@ export class SteelCausalLm implements ChoiceScorer, Generator {
     continuations: readonly string[],
   ): Promise<ChoiceScores[]> {
     const out: ChoiceScores[] = [];
-    for (const req of requests) {
-      const { ids, next } = await continuationTokenIds(this.text, req.prompt, continuations);
+    const encoded = await continuationTokenIdsBatch(
+      (texts) => this.tokenizer.encodeBatch(texts),
+      requests.map((r) => r.prompt),
+      continuations,
+    );
+    for (const { ids, next } of encoded) {
       // The runner trims examples to fit; a zero-shot prompt that is still too long keeps its last tokens.
       const fed = ids.length > this.maxContext ? ids.slice(ids.length - this.maxContext) : ids;
       const t0 = performance.now();

@@ -8,6 +8,7 @@ import { initModelFolder, presetConfig, SteelModel, validateConfig } from '@stee
 import { loadTokenizer } from '@steel/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyTokenizerJson } from '../../../tools/fixtures/eval/make-tiny-lm.mjs';
+import { continuationTokenIds, continuationTokenIdsBatch } from '../src/continuation-tokens.js';
 import {
   DEMO_CMMLU_DIR,
   type EvalModel,
@@ -160,5 +161,25 @@ describe('Steel checkpoints (openModelFolder -> SteelCausalLm)', () => {
     const err = await openModelFolder(small).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EvalModelError);
     expect((err as Error).message).toMatch(new RegExp(`${vocabSize} ids but the model's vocab_size is 200`));
+  });
+});
+
+describe('continuationTokenIdsBatch', () => {
+  it('gives the same ids as the one-prompt-at-a-time path (incl. a continuation merged across the boundary)', async () => {
+    const tok = await loadTokenizer({ path: path.join(dir, 'tokenizer.json') });
+    const text = {
+      encode: (t: string) => tok.encode(t),
+      decode: (ids: readonly number[]) => tok.decode(ids),
+      tokenId: () => undefined,
+    };
+    const prompts = ['题目：1+1=\nA. 1\nB. 2\n答案是：', 'Question: 2+2=\nAnswer:', 'x'];
+    for (const conts of [
+      ['A', 'B', 'C', 'D'],
+      [' A', ' B', ' C', ' D'],
+    ]) {
+      const batch = await continuationTokenIdsBatch((texts) => tok.encodeBatch(texts), prompts, conts);
+      const one = await Promise.all(prompts.map((p) => continuationTokenIds(text, p, conts)));
+      expect(batch).toEqual(one);
+    }
   });
 });
