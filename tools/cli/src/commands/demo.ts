@@ -1,9 +1,12 @@
-// `steel demo`: the main job on the embedded corpus. Today: build the corpus, convert it between formats and
-// summarize it. Later stages (clean -> tokenize -> pack -> train -> eval -> report) extend this command.
+// `steel demo`: the main job on the embedded corpus: build the corpus, convert it between formats, clean it with a
+// Data-Juicer recipe, tokenize + pack it, pre-train steel-tiny on the shards, evaluate the checkpoint on the shipped
+// CMMLU-format sample. Every stage is a library call; this file only wires them and prints their counts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CleanDemoOpCount, cleanDemoCorpus } from '@steel/data-juicer-ts';
 import { batchFromRecords, datasetStats, readDataset, writeDataset } from '@steel/dataset';
+import { evalDemo } from '@steel/eval';
+import { MODEL_DIR, parseTrainConfig, runTraining } from '@steel/trainer';
 import type { Command } from 'commander';
 import { type CorpusOptions, type CorpusRecord, DEFAULT_CORPUS, demoCorpus } from '../demo/corpus.js';
 import { CliError } from '../errors.js';
@@ -15,6 +18,7 @@ interface DemoOptions {
   tangFiles: string;
   songFiles: string;
   brownSamples: string;
+  trainSteps: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -57,12 +61,40 @@ export interface DemoSummary {
     blockSize: number;
     windows: number;
   };
+  train: {
+    model: string;
+    steps: number;
+    batch: number;
+    seq: number;
+    tokens: number;
+    /** Mean loss of the first and of the last 10 steps (or fewer). */
+    lossFirst: number;
+    lossLast: number;
+    metrics: string;
+    plot: string;
+    checkpoint: string;
+    seconds: number;
+  } | null;
+  eval: {
+    model: string;
+    questions: number;
+    correct: number;
+    accuracy: number;
+    byCategory: Record<string, number>;
+    unparseable: number;
+    report: string;
+    seconds: number;
+  } | null;
   seconds: number;
 }
 
 /** Small blocks: the demo trains a tiny model on CPU. */
 const DEMO_BLOCK_SIZE = 256;
 const DEMO_CHUNK_BLOCKS = 256;
+const DEMO_TRAIN_BATCH = 4;
+export const DEMO_TRAIN_STEPS = 80;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const t0 = performance.now();
@@ -71,6 +103,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     songFiles: intOption('song-files', opts.songFiles, 0, 21),
     brownSamples: intOption('brown-samples', opts.brownSamples, 0, 500),
   };
+  const trainSteps = intOption('train-steps', opts.trainSteps, 0, 100000);
   const out = path.resolve(opts.out);
   fs.mkdirSync(path.join(out, 'corpus'), { recursive: true });
 
@@ -106,7 +139,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     for (let i = 0; i < batch.numRows; i++) {
       const s = String(src.get(i));
       const n = [...String(text.get(i) ?? '')].length;
-      const entry = (bySource[s] ??= { documents: 0, characters: 0 });
+      const entry = bySource[s] ?? { documents: 0, characters: 0 };
+      bySource[s] = entry;
       entry.documents++;
       entry.characters += n;
       documents++;
@@ -141,6 +175,80 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     quiet: opts.quiet ?? false,
   });
 
+  // 6. Pre-train steel-tiny (Qwen vocabulary, 19.6 M parameters) on the packed shards: Steel's recipe at toy scale
+  // (AdamW, warmup + cosine, clip 1.0, the pad id left out of the loss).
+  let train: DemoSummary['train'] = null;
+  let evalResult: DemoSummary['eval'] = null;
+  if (trainSteps > 0) {
+    t = performance.now();
+    const cfg = parseTrainConfig({
+      out_dir: path.join(out, 'train'),
+      model: { config: 'steel-tiny', seed: 3407 },
+      data: { sources: [{ dir: path.join(out, 'packed') }], seed: 3407, ignore_token_id: 151643 },
+      train: { batch: DEMO_TRAIN_BATCH, seq: DEMO_BLOCK_SIZE, max_steps: trainSteps, clip_norm: 1.0 },
+      optimizer: { betas: [0.9, 0.95], eps: 1e-8, weight_decay: 0.05 },
+      schedule: {
+        kind: 'cosine',
+        peak_lr: 5e-3,
+        min_lr: 5e-4,
+        warmup_steps: Math.min(10, trainSteps),
+        decay_steps: trainSteps,
+      },
+      checkpoint: { every: 0, keep_last: 1 },
+      resume: 'never',
+      runtime: { threads: 2 },
+    });
+    const trainProgress = createProgress({
+      label: 'demo: train',
+      unit: 'steps',
+      total: trainSteps,
+      quiet: opts.quiet ?? false,
+    });
+    const run = await runTraining(cfg, { onStep: () => trainProgress.tick(1) });
+    trainProgress.done();
+    const k = Math.min(10, run.losses.length);
+    train = {
+      model: 'steel-tiny',
+      steps: run.lastStep,
+      batch: DEMO_TRAIN_BATCH,
+      seq: DEMO_BLOCK_SIZE,
+      tokens: run.tokens,
+      lossFirst: mean(run.losses.slice(0, k)),
+      lossLast: mean(run.losses.slice(-k)),
+      metrics: path.join(cfg.outDir, 'metrics.jsonl'),
+      plot: path.join(cfg.outDir, 'loss.svg'),
+      checkpoint: run.lastCheckpoint!,
+      seconds: secs(t),
+    };
+
+    // 7. Evaluate the checkpoint on the shipped CMMLU-format sample (5-shot, answer-letter log-probs).
+    t = performance.now();
+    const evalProgress = createProgress({ label: 'demo: eval', unit: 'questions', quiet: opts.quiet ?? false });
+    let answered = 0;
+    const modelDir = path.join(train.checkpoint, MODEL_DIR);
+    const ev = await evalDemo({
+      modelDir,
+      outDir: path.join(out, 'eval'),
+      threads: 2,
+      onProgress: (done, total) => {
+        evalProgress.setTotal(total);
+        evalProgress.tick(done - answered);
+        answered = done;
+      },
+    });
+    evalProgress.done();
+    evalResult = {
+      model: modelDir,
+      questions: ev.overall.questions,
+      correct: ev.overall.correct,
+      accuracy: ev.overall.micro,
+      byCategory: Object.fromEntries(ev.summary.categories.map((c) => [c.name, c.micro])),
+      unparseable: ev.overall.unparseable,
+      report: ev.files.html,
+      seconds: secs(t),
+    };
+  }
+
   const summary: DemoSummary = {
     out,
     corpus: { documents, characters, bySource },
@@ -162,6 +270,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       blockSize: DEMO_BLOCK_SIZE,
       windows: Math.floor(tok.tokens / (DEMO_BLOCK_SIZE + 1)),
     },
+    train,
+    eval: evalResult,
     seconds: secs(t0),
   };
   fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -198,6 +308,23 @@ function printSummary(s: DemoSummary): void {
     '',
     `tokenize (Qwen1.5 ids, <|im_end|> after each document): ${s.tokenize.documents} docs -> ${s.tokenize.tokens} tokens`,
     `  ${s.tokenize.shards} LITPKDS shard(s), ${s.tokenize.windows} windows of ${s.tokenize.blockSize + 1} tokens, ${s.tokenize.seconds.toFixed(1)} s; manifest ${s.tokenize.manifest}`,
+    ...(s.train
+      ? [
+          '',
+          `train (${s.train.model}, batch ${s.train.batch} x seq ${s.train.seq}): ${s.train.steps} steps, ${s.train.tokens} tokens in ${s.train.seconds.toFixed(1)} s`,
+          `  loss ${s.train.lossFirst.toFixed(3)} (first steps) -> ${s.train.lossLast.toFixed(3)} (last steps); curve ${s.train.plot}`,
+          `  checkpoint ${s.train.checkpoint}`,
+        ]
+      : ['', 'train: skipped (--train-steps 0)']),
+    ...(s.eval
+      ? [
+          '',
+          `eval (demo CMMLU sample, 5-shot, answer-letter log-probs): ${s.eval.correct}/${s.eval.questions} = ${(100 * s.eval.accuracy).toFixed(1)}% (chance 25%), unparseable ${s.eval.unparseable}`,
+          ...Object.entries(s.eval.byCategory).map(([c, a]) => `  ${c.padEnd(20)} ${(100 * a).toFixed(1)}%`),
+          `  report ${s.eval.report}`,
+        ]
+      : []),
+    '',
     `done in ${s.seconds.toFixed(1)} s; summary in ${path.join(s.out, 'summary.json')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -211,6 +338,11 @@ export function registerDemo(program: Command): void {
     .option('--tang-files <n>', 'files of 1000 Tang poems to include (0-58)', String(DEFAULT_CORPUS.tangFiles))
     .option('--song-files <n>', 'files of 1000 Song ci to include (0-21)', String(DEFAULT_CORPUS.songFiles))
     .option('--brown-samples <n>', 'Brown Corpus samples to include (0-500)', String(DEFAULT_CORPUS.brownSamples))
+    .option(
+      '--train-steps <n>',
+      'optimizer steps of the steel-tiny pre-training stage (0 skips train and eval)',
+      String(DEMO_TRAIN_STEPS),
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (opts: DemoOptions) => {
