@@ -22,6 +22,7 @@ export {
   type LmHeadLossOptions,
   linear,
   lmHeadCrossEntropy,
+  lmHeadTokenNll,
   lowest,
   rmsNorm,
   rotary,

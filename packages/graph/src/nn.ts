@@ -156,6 +156,12 @@ export interface AttentionOptions {
    * memory skipped for many blocks). Needs numeric T and S.
    */
   queryChunks?: number;
+  /**
+   * An additive score bias broadcastable to the scores [..., T, S]: 0 where a query may see a key, `lowest(dtype)`
+   * where it may not (e.g. [B, 1, T, S] for per-row masks of packed sequences). Not differentiated. Applied on top of
+   * `causal`; not with `queryChunks`.
+   */
+  bias?: Value;
 }
 
 /**
@@ -171,6 +177,7 @@ export function attention(q: Value, k: Value, v: Value, opts: AttentionOptions =
     const T = q.shape[q.rank - 2];
     const S = k.shape[k.rank - 2];
     if (!opts.causal) throw new GraphError('attention', 'queryChunks needs causal: true');
+    if (opts.bias) throw new GraphError('attention', 'queryChunks does not take a bias');
     if (typeof T !== 'number' || typeof S !== 'number') {
       throw new GraphError(
         'attention',
@@ -217,6 +224,7 @@ export function attention(q: Value, k: Value, v: Value, opts: AttentionOptions =
           s,
           g.noGrad(() => g.where(causalMask(q, k), 0, g.scalar(lowest(s.dtype), s.dtype))),
         );
+      if (opts.bias) s = g.add(s, opts.bias); // inside the composite: no gradient flows to it
       p = g.softmax(s, -1);
       return [g.matmul(p, v)];
     },
@@ -314,8 +322,32 @@ export interface LmHeadLossOptions extends CrossEntropyOptions {
  * gh = sum_c p_c w_c - w[label] * s, gw_c = p_c^T h, then gw[label] -= h * s (ScatterND add).
  */
 export function lmHeadCrossEntropy(h: Value, w: Value, labels: Value, opts: LmHeadLossOptions = {}): Value {
+  return chunkedLmHead('lmHeadCrossEntropy', h, w, labels, opts, opts.reduction ?? 'mean');
+}
+
+/**
+ * Per-row negative log-likelihood of the LM head, [N] (0 where the label is ignored): what a sequence-level loss
+ * (DPO's summed log-probabilities, weighted losses) is built from. Same chunked computation and gradient as
+ * lmHeadCrossEntropy, with an upstream gradient per row.
+ */
+export function lmHeadTokenNll(
+  h: Value,
+  w: Value,
+  labels: Value,
+  opts: Omit<LmHeadLossOptions, 'reduction'> = {},
+): Value {
+  return chunkedLmHead('lmHeadTokenNll', h, w, labels, opts, 'none');
+}
+
+function chunkedLmHead(
+  op: string,
+  h: Value,
+  w: Value,
+  labels: Value,
+  opts: LmHeadLossOptions,
+  reduction: 'mean' | 'sum' | 'none',
+): Value {
   const g = h.graph;
-  const op = 'lmHeadCrossEntropy';
   if (h.rank !== 2 || w.rank !== 2 || labels.rank !== 1 || labels.dtype !== 'int64') {
     throw new GraphError(op, `need h [N,d], w [V,d], int64 labels [N]; got ${h}, ${w}, ${labels}`);
   }
@@ -325,14 +357,15 @@ export function lmHeadCrossEntropy(h: Value, w: Value, labels: Value, opts: LmHe
   const chunks = Math.max(1, Math.min(opts.chunks ?? 8, V));
   const bounds: number[] = [];
   for (let c = 0; c <= chunks; c++) bounds.push(Math.round((c * V) / chunks));
-  const { safe, validF, denom } = labelParts(labels, opts.ignoreIndex ?? -100, h.dtype, opts.reduction ?? 'mean');
+  const perRow = reduction === 'none';
+  const { safe, validF, denom } = labelParts(labels, opts.ignoreIndex ?? -100, h.dtype, perRow ? 'sum' : reduction);
   const sizes = bounds.slice(1).map((b, c) => b - bounds[c]!);
   let wc!: Value[];
   let logits!: Value[];
   let lse!: Value;
   let wy!: Value;
   return g.composite(
-    'LmHeadCrossEntropy',
+    perRow ? 'LmHeadTokenNll' : 'LmHeadCrossEntropy',
     [h, w],
     () => {
       wc = chunks === 1 ? [w] : g.split(w, 0, sizes);
@@ -342,10 +375,12 @@ export function lmHeadCrossEntropy(h: Value, w: Value, labels: Value, opts: LmHe
       lse = g.add(m, g.log(s));
       wy = g.gather(w, safe); // [N, d]
       const zy = g.reduceSum(g.mul(h, wy), 1, true);
-      return [g.div(g.reduceSum(g.mul(g.squeeze(g.sub(lse, zy), [1]), validF), 0), denom)];
+      const nll = g.mul(g.squeeze(g.sub(lse, zy), [1]), validF); // [N]
+      return [perRow ? nll : g.div(g.reduceSum(nll, 0), denom)];
     },
     ([gl], needs) => {
-      const sc = g.unsqueeze(g.div(g.mul(validF, gl!), denom), [1]); // [N,1]
+      // s = d loss / d nll_row, [N,1]: valid * upstream (per row), or valid * upstream / count (reduced)
+      const sc = g.unsqueeze(perRow ? g.mul(validF, gl!) : g.div(g.mul(validF, gl!), denom), [1]);
       const negLse = g.neg(lse);
       let gh: Value | null = needs[0] ? g.neg(g.mul(wy, sc)) : null;
       const gws: Value[] = [];

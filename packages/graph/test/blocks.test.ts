@@ -4,6 +4,8 @@ import {
   attention,
   Graph,
   lmHeadCrossEntropy,
+  lmHeadTokenNll,
+  lowest,
   rmsNorm,
   rotary,
   rotaryTables,
@@ -53,6 +55,22 @@ describe('composite block gradients (float64, finite differences)', () => {
     );
   });
 
+  it('attention with an additive per-row bias (packed segments: block-diagonal causal)', async () => {
+    // row 0: segments [1,1,2,2]; row 1: [1,1,1,0] (0 = padding, sees only itself among pads)
+    const seg = [
+      [1, 1, 2, 2],
+      [1, 1, 1, 0],
+    ];
+    const bias: number[] = [];
+    for (const row of seg)
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 4; j++) bias.push(j <= i && row[i] === row[j] ? 0 : lowest('float64'));
+    await gradCheck(
+      (g, [q, k, v]) => attention(q!, k!, v!, { bias: g.constant(Float64Array.from(bias), [2, 1, 4, 4], 'float64') }),
+      [{ shape: [2, 2, 4, 3] }, { shape: [2, 2, 4, 3] }, { shape: [2, 2, 4, 2] }],
+    );
+  });
+
   it('softmax over the sequence axis then a weighted sum (Soft-MoE dispatch)', async () => {
     // x [B,T,d], logits [B,T,S] -> D = softmax over T; slots = D^T x
     await gradCheck(
@@ -82,9 +100,77 @@ describe('composite block gradients (float64, finite differences)', () => {
       );
     }
   });
+
+  it('LM-head per-row NLL, chunked vocabulary (kept and recomputed logits)', async () => {
+    for (const recompute of [false, true]) {
+      await gradCheck(
+        (_g, [h, w, y]) => lmHeadTokenNll(h!, w!, y!, { chunks: 3, recompute }),
+        [{ shape: [4, 3] }, { shape: [7, 3] }, { shape: [4], int: true, values: [6, 0, -100, 6] }],
+      );
+    }
+  });
 });
 
 describe('block forwards against direct formulas', () => {
+  it('attention bias: a packed row gives each segment the output it has alone', async () => {
+    const r = rng(3);
+    const D = 3;
+    const q = randn(5 * D, r);
+    const k = randn(5 * D, r);
+    const v = randn(5 * D, r);
+    const seg = [1, 1, 2, 2, 2];
+    const bias = seg.flatMap((si, i) => seg.map((sj, j) => (j <= i && si === sj ? 0 : lowest('float64'))));
+    const g = new Graph();
+    const Q = g.input('q', 'float64', [1, 't', D]);
+    const K = g.input('k', 'float64', [1, 't', D]);
+    const Vv = g.input('v', 'float64', [1, 't', D]);
+    const Bias = g.input('bias', 'float64', [1, 't', 't']);
+    g.output(attention(Q, K, Vv, { bias: Bias }), 'packed');
+    g.output(attention(Q, K, Vv, { causal: true }), 'alone');
+    const s = await Session.create(g);
+    const feed = (a: number[], n: number, from: number) =>
+      tensor(Float64Array.from(a.slice(from * D, (from + n) * D)), [1, n, D]);
+    const packed = await s.run({
+      q: feed(q, 5, 0),
+      k: feed(k, 5, 0),
+      v: feed(v, 5, 0),
+      bias: tensor(Float64Array.from(bias), [1, 5, 5]),
+    });
+    const zeros = (n: number) => tensor(new Float64Array(n * n), [1, n, n]);
+    const first = await s.run({ q: feed(q, 2, 0), k: feed(k, 2, 0), v: feed(v, 2, 0), bias: zeros(2) });
+    const second = await s.run({ q: feed(q, 3, 2), k: feed(k, 3, 2), v: feed(v, 3, 2), bias: zeros(3) });
+    const got = f64(packed.outputs.packed!.data as Float64Array);
+    const want = [
+      ...f64(first.outputs.alone!.data as Float64Array),
+      ...f64(second.outputs.alone!.data as Float64Array),
+    ];
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 12);
+  });
+
+  it('per-row NLL sums to the summed cross-entropy and is 0 on ignored rows', async () => {
+    const r = rng(11);
+    const N = 4;
+    const d = 3;
+    const V = 9;
+    const labels = [2, -100, 8, 0];
+    const g = new Graph();
+    const H = g.input('h', 'float64', [N, d]);
+    const W = g.input('w', 'float64', [V, d]);
+    const Y = g.input('y', 'int64', [N]);
+    g.output(lmHeadTokenNll(H, W, Y, { chunks: 2 }), 'rows');
+    g.output(softmaxCrossEntropy(g.matmul(H, g.transpose(W)), Y, { reduction: 'sum' }), 'sum');
+    const s = await Session.create(g);
+    const out = await s.run({
+      h: tensor(Float64Array.from(randn(N * d, r)), [N, d]),
+      w: tensor(Float64Array.from(randn(V * d, r)), [V, d]),
+      y: tensor(BigInt64Array.from(labels.map(BigInt)), [N]),
+    });
+    const rows = f64(out.outputs.rows!.data as Float64Array);
+    expect(rows[1]).toBe(0);
+    for (const i of [0, 2, 3]) expect(rows[i]).toBeGreaterThan(0);
+    expect(rows.reduce((a, b) => a + b, 0)).toBeCloseTo(f64(out.outputs.sum!.data as Float64Array)[0]!, 12);
+  });
+
   it('chunked LM-head loss equals the whole-vocabulary log-softmax loss', async () => {
     const r = rng(7);
     const N = 5;
