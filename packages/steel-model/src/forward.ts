@@ -8,6 +8,7 @@ import {
   type DType,
   Graph,
   lmHeadCrossEntropy,
+  lmHeadTokenNll,
   lowest,
   rmsNorm,
   rotary,
@@ -25,8 +26,17 @@ export interface ForwardOptions {
   /** Sequence length of this call: a number or a name (default 'seq'). Training graphs should use numbers. */
   seq?: Dim;
   /** Add a `targets` input [B, T] (int64, -100 = ignore) and a `loss` output: mean next-token cross-entropy through
-   * the vocabulary-chunked LM head (no [B·T, V] logits are materialized for the loss). */
-  withLoss?: boolean;
+   * the vocabulary-chunked LM head (no [B·T, V] logits are materialized for the loss). `'tokens'`: no output, but
+   * `tokenNll` [B, T] (0 where ignored) for sequence-level losses built on top (DPO). */
+  withLoss?: boolean | 'tokens';
+  /**
+   * Packed / padded rows where every sample must be computed as if alone: inputs `segment_ids` int64 [B, T] (1..max
+   * = which sample of the row a token belongs to, 0 = padding) and `position_ids` int64 [B, T] (RoPE positions, from
+   * 0 in each sample). Attention stays inside a segment and Soft-MoE's softmaxes over the sequence (v2's combine,
+   * v3's dispatch) run per segment with their own slots, so each sample gets exactly the logits of a forward of it
+   * alone and padding influences nothing (Steel's HF SFT let right-padding enter the v3 dispatch). Not with kvCache.
+   */
+  segments?: { maxSegments: number };
   /** Which logits to output: 'all' [B, T, V], 'last' [B, 1, V] (generation), 'none'. Default: 'none' with
    * withLoss, else 'all'. */
   logits?: 'all' | 'last' | 'none';
@@ -64,6 +74,11 @@ export interface ForwardGraph {
   /** scalar loss, an output named 'loss' (this is the value before the output's renaming Identity: differentiate
    * it with `grad(loss, [...params.values()])`). */
   loss?: Value;
+  /** With withLoss 'tokens': next-token NLL per position [B, T] (0 where the target is ignored); not an output. */
+  tokenNll?: Value;
+  /** With segments: the int64 [B, T] inputs. */
+  segmentIds?: Value;
+  positionIds?: Value;
   /** With kvCache: names of the cache inputs and matching outputs, in order. */
   cacheInputs: string[];
   cacheOutputs: string[];
@@ -94,6 +109,50 @@ interface Ctx {
   config: SteelConfig;
   dtype: DType;
   P: (name: string) => Value;
+  /** Packed rows (ForwardOptions.segments). */
+  seg?: Segments;
+}
+
+interface Segments {
+  G: number;
+  /** float [B, T, G]: token t belongs to segment g+1 (all 0 for padding). */
+  onehot: Value;
+  /** float [B, G, T, 1]: 0 where token t is in segment g+1, lowest elsewhere (per-segment softmax over T). */
+  perSegmentBias: Value;
+  /** float [B, 1, T, T]: 0 where query i may see key j (same segment, j <= i), lowest elsewhere. */
+  attnBias: Value;
+}
+
+/** The masks of packed rows, built once per graph from segment ids [B, T]. */
+function segmentMasks(g: Graph, seg: Value, G: number, dtype: DType): Segments {
+  return g.noGrad(() => {
+    const T = seg.shape[1]!;
+    const low = g.scalar(lowest(dtype), dtype);
+    const groups = g.ints(Array.from({ length: G }, (_, i) => i + 1));
+    const member = g.equal(g.unsqueeze(seg, [2]), groups); // [B,T,G]
+    const onehot = g.cast(member, dtype);
+    const perSegmentBias = g.unsqueeze(g.where(g.transpose(member, [0, 2, 1]), 0, low), [3]); // [B,G,T,1]
+    const col = g.unsqueeze(g.range(T), [0]);
+    const row = g.unsqueeze(g.range(T), [1]);
+    const causal = g.where(g.lessOrEqual(col, row), 0, low); // [T,T]
+    const same = g.equal(g.unsqueeze(seg, [2]), g.unsqueeze(seg, [1])); // [B,T,T]
+    const attnBias = g.unsqueeze(g.where(same, causal, low), [1]); // [B,1,T,T]
+    return { G, onehot, perSegmentBias, attnBias };
+  });
+}
+
+/** Per-segment softmax over the sequence of logits L [B, T, S]: [B, G, T, S] (each segment's tokens sum to 1). */
+function softmaxPerSegment(g: Graph, L: Value, seg: Segments): Value {
+  return g.softmax(g.add(g.unsqueeze(L, [1]), seg.perSegmentBias), 2);
+}
+
+/** Slot outputs per segment Y [B, G, S, d] back to tokens: [B, T, S, d] (each token reads its own segment's). */
+function slotsOfToken(c: Ctx, Y: Value, seg: Segments): Value {
+  const { g } = c;
+  const S = c.config.n_experts * c.config.slots_per_expert;
+  const d = c.config.hidden_size;
+  const flat = g.reshape(Y, [0, seg.G, S * d]); // [B,G,S*d]
+  return g.reshape(g.matmul(seg.onehot, flat), [0, -1, S, d]); // [B,T,S,d]
 }
 
 /**
@@ -192,10 +251,12 @@ function causalMoe(c: Ctx, x: Value, prefix: string, past?: MoeState): { out: Va
   const { xh, L } = v3Logits(c, x, prefix); // xh [B,T,d], L [B,T,S]
   const comb = g.softmax(L, -1); // [B,T,S]
   const Lt = g.unsqueeze(g.transpose(L, [0, 2, 1]), [2]); // [B,S,1,T']
-  const mask = g.noGrad(() => {
-    const visible = causalMaskLike(g, L);
-    return g.where(visible, 0, g.scalar(lowest(dtype), dtype)); // [T,T']
-  });
+  const mask = c.seg
+    ? c.seg.attnBias // [B,1,T,T']: same segment and causal
+    : g.noGrad(() => {
+        const visible = causalMaskLike(g, L);
+        return g.where(visible, 0, g.scalar(lowest(dtype), dtype)); // [T,T']
+      });
   let scores = g.add(Lt, mask); // [B,S,T,T']
   let values = g.unsqueeze(xh, [1]); // [B,1,T',d]
   if (past) {
@@ -249,6 +310,15 @@ function ffn(c: Ctx, x: Value, layer: number, causal: boolean, past?: MoeState):
       // logits = x·score; "dispatch" = softmax over slots, "combine" = softmax over the sequence (spec §1.8)
       const logits = g.matmul(x, c.P(`${prefix}.score`)); // [B,T,S]
       const dispatch = g.softmax(logits, -1);
+      if (c.seg) {
+        // per segment: slots from its own tokens, combine softmax over its own tokens
+        const member = g.unsqueeze(g.transpose(c.seg.onehot, [0, 2, 1]), [3]); // [B,G,T,1]
+        const Dm = g.mul(member, g.unsqueeze(dispatch, [1])); // [B,G,T,S]
+        const xs = g.matmul(g.transpose(Dm, [0, 1, 3, 2]), g.unsqueeze(x, [1])); // [B,G,S,d]
+        const ys = g.transpose(expertsOnSlots(c, g.transpose(xs, [0, 2, 1, 3]), prefix), [0, 2, 1, 3]); // [B,G,S,d]
+        const perSeg = g.matmul(softmaxPerSegment(g, logits, c.seg), ys); // [B,G,T,d]
+        return { out: g.reduceSum(g.mul(member, perSeg), 1) }; // each token takes its segment's row
+      }
       const combine = g.softmax(logits, 1);
       const xs = g.matmul(g.transpose(dispatch, [0, 2, 1]), x); // [B,S,d]
       return { out: g.matmul(combine, expertsOnSlots(c, xs, prefix)) };
@@ -258,8 +328,16 @@ function ffn(c: Ctx, x: Value, layer: number, causal: boolean, past?: MoeState):
       if (causal) return causalMoe(c, x, prefix, past);
       // dispatch: softmax over the sequence of this call (non-causal); combine: over experts x slots jointly
       const { xh, L } = v3Logits(c, x, prefix);
-      const dispatch = g.softmax(L, 1);
       const combine = g.softmax(L, -1);
+      if (c.seg) {
+        // each segment dispatches its own tokens to its own S slots; each token combines its segment's slots
+        const D = softmaxPerSegment(g, L, c.seg); // [B,G,T,S]
+        const xs = g.matmul(g.transpose(D, [0, 1, 3, 2]), g.unsqueeze(xh, [1])); // [B,G,S,d]
+        const ys = g.transpose(expertsOnSlots(c, g.transpose(xs, [0, 2, 1, 3]), prefix), [0, 2, 1, 3]); // [B,G,S,d]
+        const yt = slotsOfToken(c, ys, c.seg); // [B,T,S,d]
+        return { out: g.squeeze(g.matmul(g.unsqueeze(combine, [2]), yt), [2]) };
+      }
+      const dispatch = g.softmax(L, 1);
       const xs = g.matmul(g.transpose(dispatch, [0, 2, 1]), xh); // [B,S,d]
       return { out: g.matmul(combine, expertsOnSlots(c, xs, prefix)) };
     }
@@ -275,13 +353,17 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const dtype: DType = options.dtype ?? 'float32';
   const B = options.batch ?? 'batch';
   const T = options.seq ?? 'seq';
-  const withLoss = !!options.withLoss;
+  const withLoss = options.withLoss ?? false;
   const logitsMode = options.logits ?? (withLoss ? 'none' : 'all');
   const kv = !!options.kvCache;
   const causal = isCausalMoe(config, options.causalMoe);
   if (!withLoss && logitsMode === 'none')
     throw new RangeError('buildForward: nothing to output (logits none, no loss)');
   if (withLoss && kv) throw new RangeError('buildForward: withLoss and kvCache do not go together');
+  const packed = options.segments;
+  if (packed && kv) throw new RangeError('buildForward: segments and kvCache do not go together');
+  if (packed && (!Number.isInteger(packed.maxSegments) || packed.maxSegments < 1))
+    throw new RangeError(`buildForward: segments.maxSegments must be an integer >= 1, got ${packed.maxSegments}`);
 
   const g = new Graph(kv ? 'steel_step' : withLoss ? 'steel_forward_loss' : 'steel_forward');
   const d = config.hidden_size;
@@ -292,6 +374,8 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
 
   const inputIds = g.input('input_ids', 'int64', [B, T]);
   const targets = withLoss ? g.input('targets', 'int64', [B, T]) : undefined;
+  const segmentIds = packed ? g.input('segment_ids', 'int64', [B, T]) : undefined;
+  const positionIds = packed ? g.input('position_ids', 'int64', [B, T]) : undefined;
   const params = new Map<string, Value>();
   for (const spec of parameterSpecs(config)) {
     const init = options.weights?.get(spec.name);
@@ -304,6 +388,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
     return v;
   };
   const c: Ctx = { g, shapes: new Map(), B, T, config, dtype, P };
+  if (segmentIds) c.seg = segmentMasks(g, segmentIds, packed!.maxSegments, dtype);
 
   // cache inputs
   const cacheInputs: string[] = [];
@@ -337,7 +422,11 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const sinTable = g.constant(asDtype(tables.sin), [maxPos, hd], dtype);
   let cos: Value;
   let sin: Value;
-  if (!kv && typeof T === 'number' && T === maxPos) {
+  if (positionIds) {
+    // per-row positions [B,T] -> [B,1,T,hd], broadcast over heads
+    cos = g.unsqueeze(g.gather(cosTable, positionIds), [1]);
+    sin = g.unsqueeze(g.gather(sinTable, positionIds), [1]);
+  } else if (!kv && typeof T === 'number' && T === maxPos) {
     cos = cosTable;
     sin = sinTable;
   } else {
@@ -369,7 +458,12 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
       v = g.concat([past[l]!.value, v], 2);
       cacheOutputs.push(g.output(k, `present.${l}.key`).name, g.output(v, `present.${l}.value`).name);
     }
-    const att = attention(q, repeatKv(k), repeatKv(v), { causal: true, scale: 1 / Math.sqrt(hd) }); // [B,H,T,hd]
+    const att = attention(
+      q,
+      repeatKv(k),
+      repeatKv(v),
+      c.seg ? { bias: c.seg.attnBias, scale: 1 / Math.sqrt(hd) } : { causal: true, scale: 1 / Math.sqrt(hd) },
+    ); // [B,H,T,hd]
     const merged = g.reshape(g.transpose(att, [0, 2, 1, 3]), [0, 0, d]);
     const a = g.add(h, linear(c, merged, `${p}.self_attn.o_proj`));
     const an = rmsNorm(a, P(`${p}.post_attention_layernorm.weight`), config.rms_norm_eps);
@@ -398,12 +492,22 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
     cacheOutputs,
     causalMoe: causal,
   };
+  if (segmentIds) {
+    out.segmentIds = segmentIds;
+    out.positionIds = positionIds!;
+  }
   if (targets) {
     out.targets = targets;
     const rows = g.reshape(hn, [-1, d]);
-    const loss = lmHeadCrossEntropy(rows, head, g.reshape(targets, [-1]), { chunks: options.lossChunks ?? 8 });
-    g.output(loss, 'loss');
-    out.loss = loss; // the value itself: the renaming Identity of an output does not pass gradients
+    const flatTargets = g.reshape(targets, [-1]);
+    if (withLoss === 'tokens') {
+      const nll = lmHeadTokenNll(rows, head, flatTargets, { chunks: options.lossChunks ?? 8 });
+      out.tokenNll = g.reshape(nll, g.shapeOf(targets), [B, T]);
+    } else {
+      const loss = lmHeadCrossEntropy(rows, head, flatTargets, { chunks: options.lossChunks ?? 8 });
+      g.output(loss, 'loss');
+      out.loss = loss; // the value itself: the renaming Identity of an output does not pass gradients
+    }
   }
   if (logitsMode !== 'none') {
     const src = logitsMode === 'last' ? g.gather(hn, g.ints([-1]), 1) : hn; // [B,1,d]
