@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 // End-to-end `steel-dj process` throughput with 1 vs 2 worker threads (recipe `np`): the Steel text recipe without
-// perplexity and dedup, read → ops → write, through runRecipe (the library call behind the CLI). Runs alternate
-// (1, 2, 1, 2, ...) so that a change in machine load hits both; reports the best and median wall time per setting,
-// the process CPU time (all threads), and the load average before and after, since a busy 2-core machine cannot show
-// a 2x speed-up.
-// Usage: node tools/bench/dj-workers.mjs <file.jsonl> [more.jsonl ...] [--repeat N] [--rounds R]
+// perplexity and dedup, read → ops → write, through runRecipe (the library call behind the CLI).
+//
+// Every run is a fresh Node process (as a CLI run is: module loading and JIT warm-up count for both settings; a
+// warmed-up parent would favour np 1, whose only thread is the warmed one). Runs alternate (1, 2, 1, 2, ...) so a
+// change in machine load hits both. Per run: the runRecipe wall time, the process CPU time (all threads), the main
+// thread's own CPU time (from /proc/thread-self/stat: what the workers do not do), the 1-minute load average before
+// the run, and a hash of the export + stats files (np 1 and np 2 must write the same bytes; the bench fails if not).
+// The I/O floor (read + JSON.parse + JSON.stringify + write of the same file, no ops) runs in the same rounds.
+//
+// Usage: node tools/bench/dj-workers.mjs <file.jsonl> [more.jsonl ...] [--repeat N] [--rounds R] [--np 1,2]
+//        [--chunk-bytes B]
 // Prints one JSON object to stdout. Build first: npx nx run @steel/data-juicer-ts:build
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadRecipeObject, runRecipe } from '@steel/data-juicer-ts';
+import { fileURLToPath } from 'node:url';
 
 const PROCESS = [
   { chinese_convert_mapper: { mode: 't2s' } },
@@ -35,17 +43,81 @@ const PROCESS = [
   { word_repetition_filter: { lang: 'zh', max_ratio: 0.5 } },
 ];
 
+/** CPU seconds of the calling thread (Linux; undefined elsewhere). */
+function threadCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+const cpuSeconds = (c) => (c.user + c.system) / 1e6;
+
+// ---- child: one run, prints one JSON line ----
+if (process.argv[2] === '--child') {
+  const [, , , mode, input, out, npText, chunkText] = process.argv;
+  const np = Number(npText);
+  const t0 = performance.now();
+  const main0 = threadCpuSeconds();
+  let written;
+  let engine;
+  if (mode === 'floor') {
+    // The I/O floor: what any JSONL → JSONL pass must do, without ops.
+    const buf = readFileSync(input);
+    let text = '';
+    let pos = 0;
+    written = 0;
+    while (pos < buf.length) {
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0) nl = buf.length;
+      if (nl > pos) {
+        text += `${JSON.stringify(JSON.parse(buf.toString('utf8', pos, nl)))}\n`;
+        written++;
+      }
+      pos = nl + 1;
+    }
+    writeFileSync(out, text);
+  } else {
+    const { loadRecipeObject, runRecipe } = await import('@steel/data-juicer-ts');
+    const recipe = loadRecipeObject({ dataset_path: input, export_path: out, np, process: PROCESS });
+    const s = await runRecipe(recipe, chunkText ? { jsonlChunkBytes: Number(chunkText) } : {});
+    written = s.written;
+    engine = s.engine;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const main1 = threadCpuSeconds();
+  process.stdout.write(
+    `${JSON.stringify({
+      seconds,
+      cpu_seconds: cpuSeconds(process.cpuUsage()),
+      main_thread_cpu_seconds: main0 === undefined ? null : main1 - main0,
+      written,
+      engine,
+    })}\n`,
+  );
+  process.exit(0);
+}
+
+// ---- parent ----
 const args = process.argv.slice(2);
 const files = [];
 let repeat = 8;
 let rounds = 3;
+let nps = [1, 2];
+let chunkBytes = '';
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--repeat') repeat = Number(args[++i]);
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--np') nps = args[++i].split(',').map(Number);
+  else if (args[i] === '--chunk-bytes') chunkBytes = args[++i];
   else files.push(args[i]);
 }
 if (files.length === 0) {
-  process.stderr.write('usage: node tools/bench/dj-workers.mjs <file.jsonl> [...] [--repeat N] [--rounds R]\n');
+  process.stderr.write(
+    'usage: node tools/bench/dj-workers.mjs <file.jsonl> [...] [--repeat N] [--rounds R] [--np 1,2] [--chunk-bytes B]\n',
+  );
   process.exit(1);
 }
 
@@ -56,59 +128,83 @@ writeFileSync(input, body.repeat(repeat));
 let textBytes = 0;
 for (const line of body.split('\n')) if (line.trim()) textBytes += Buffer.byteLength(JSON.parse(line).text ?? '');
 const textMB = (textBytes * repeat) / 1e6;
+const self = fileURLToPath(import.meta.url);
 
-async function once(np) {
-  const recipe = loadRecipeObject({
-    dataset_path: input,
-    export_path: join(dir, `out-${np}.jsonl`),
-    np,
-    process: PROCESS,
-  });
-  const cpu0 = process.cpuUsage();
+const digest = (path) => createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+
+function run(mode, np) {
+  const out = join(dir, `out-${mode}-${np}.jsonl`);
+  const load1 = loadavg()[0];
   const t0 = performance.now();
-  const s = await runRecipe(recipe);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, written: s.written };
+  const line = execFileSync(process.execPath, [self, '--child', mode, input, out, String(np), chunkBytes], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const processSeconds = (performance.now() - t0) / 1000;
+  const r = JSON.parse(line.trim().split('\n').pop());
+  const hash = mode === 'floor' ? undefined : `${digest(out)}:${digest(out.replace(/\.jsonl$/, '_stats.jsonl'))}`;
+  return { ...r, process_seconds: processSeconds, load1, hash };
 }
 
 const loadBefore = loadavg();
-const runs = { 1: [], 2: [] };
-await once(1); // warm-up (module loading, JIT)
-for (let r = 0; r < rounds; r++) for (const np of [1, 2]) runs[np].push(await once(np));
+const runs = Object.fromEntries(nps.map((np) => [np, []]));
+const floor = [];
+for (let r = 0; r < rounds; r++) {
+  floor.push(run('floor', 1));
+  for (const np of nps) runs[np].push(run('recipe', np));
+}
 const loadAfter = loadavg();
 rmSync(dir, { recursive: true, force: true });
 
-const summary = (list) => {
-  const secs = list.map((x) => x.seconds).sort((a, b) => a - b);
-  const best = secs[0];
-  const median = secs[Math.floor(secs.length / 2)];
-  return {
-    best_seconds: +best.toFixed(3),
-    median_seconds: +median.toFixed(3),
-    best_mb_per_s: +(textMB / best).toFixed(2),
-    cpu_seconds_median: +list
-      .map((x) => x.cpuSeconds)
-      .sort((a, b) => a - b)
-      [Math.floor(list.length / 2)].toFixed(3),
-    written: list[0].written,
-  };
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const w1 = summary(runs[1]);
-const w2 = summary(runs[2]);
-if (w1.written !== w2.written) throw new Error(`1 and 2 workers kept different counts: ${w1.written} vs ${w2.written}`);
-console.log(
-  JSON.stringify({
-    input: files,
-    repeat,
-    rounds,
-    text_mb: +textMB.toFixed(2),
-    cores: cpus().length,
-    loadavg_before: loadBefore.map((x) => +x.toFixed(2)),
-    loadavg_after: loadAfter.map((x) => +x.toFixed(2)),
-    workers_1: w1,
-    workers_2: w2,
-    speedup_best: +(w1.best_seconds / w2.best_seconds).toFixed(2),
-    speedup_median: +(w1.median_seconds / w2.median_seconds).toFixed(2),
-  }),
-);
+const r3 = (x) => (x === null || x === undefined ? x : +x.toFixed(3));
+const summary = (list) => ({
+  best_seconds: r3(Math.min(...list.map((x) => x.seconds))),
+  median_seconds: r3(med(list.map((x) => x.seconds))),
+  best_mb_per_s: r3(textMB / Math.min(...list.map((x) => x.seconds))),
+  median_mb_per_s: r3(textMB / med(list.map((x) => x.seconds))),
+  median_process_seconds: r3(med(list.map((x) => x.process_seconds))),
+  cpu_seconds_median: r3(med(list.map((x) => x.cpu_seconds))),
+  main_thread_cpu_seconds_median: r3(med(list.map((x) => x.main_thread_cpu_seconds ?? Number.NaN))),
+  load1_per_run: list.map((x) => +x.load1.toFixed(2)),
+  seconds_per_run: list.map((x) => r3(x.seconds)),
+  written: list[0]?.written,
+  engine: list[0]?.engine,
+});
+const per = Object.fromEntries(nps.map((np) => [`workers_${np}`, summary(runs[np])]));
+const hashes = new Set(nps.flatMap((np) => runs[np].map((x) => x.hash)));
+if (hashes.size !== 1) throw new Error(`outputs differ between runs/worker counts: ${[...hashes].join(' ')}`);
+const floorMedian = med(floor.map((x) => x.seconds));
+const result = {
+  input: files,
+  repeat,
+  rounds,
+  text_mb: r3(textMB),
+  cores: cpus().length,
+  loadavg_before: loadBefore.map((x) => +x.toFixed(2)),
+  loadavg_after: loadAfter.map((x) => +x.toFixed(2)),
+  identical_outputs: true,
+  io_floor: {
+    median_seconds: r3(floorMedian),
+    best_seconds: r3(Math.min(...floor.map((x) => x.seconds))),
+    median_mb_per_s: r3(textMB / floorMedian),
+  },
+  ...per,
+};
+if (runs[1] && runs[2]) {
+  const a = per.workers_1;
+  const b = per.workers_2;
+  Object.assign(result, {
+    speedup_best: r3(a.best_seconds / b.best_seconds),
+    speedup_median: r3(a.median_seconds / b.median_seconds),
+    // Pairwise: each np 2 run against the np 1 run just before it (same round, nearly the same load).
+    speedup_per_round: runs[1].map((x, i) => r3(x.seconds / runs[2][i].seconds)),
+    // If the CPU work of np 2 were spread perfectly over 2 idle cores: 2 x CPU(np 1) / CPU(np 2).
+    speedup_cpu_bound_2_cores: r3((2 * a.cpu_seconds_median) / b.cpu_seconds_median),
+    ratio_to_io_floor_np1_median: r3(a.median_seconds / floorMedian),
+  });
+}
+console.log(JSON.stringify(result));

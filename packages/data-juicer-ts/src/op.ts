@@ -157,6 +157,11 @@ export abstract class Deduplicator extends Op {
     return hashes.length <= 1 ? hashes.map(() => true) : this.keepMask(hashes).keep;
   }
 
+  /** keepMaskForHashes plus the duplicate groups as (kept, removed) index pairs, for the tracer. */
+  keepMaskAndGroupsForHashes(hashes: string[]): { keep: boolean[]; groups: Array<[number, number]> } {
+    return hashes.length <= 1 ? { keep: hashes.map(() => true), groups: [] } : this.keepMask(hashes);
+  }
+
   /** Keep one sample per duplicate group, first in input order. `showNum` limits the returned pairs. */
   process(samples: Sample[], showNum = 0): DedupResult {
     // A sample whose hash fails is dropped alone (Data-Juicer's skip_op_error drops its whole batch).

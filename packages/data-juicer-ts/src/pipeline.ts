@@ -61,7 +61,7 @@ export interface PipelineOptions {
 }
 
 /** The compiled worker entry (dist/worker.js), also when this module runs from source (tests). */
-function workerEntry(): URL {
+export function workerEntry(): URL {
   const here = import.meta.url;
   const url = here.endsWith('.ts') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
   if (!existsSync(fileURLToPath(url)))
@@ -79,6 +79,43 @@ interface WorkerResult {
 }
 
 const ERROR_SAMPLES = 5;
+
+// Structured clone (postMessage) turns class instances into plain objects. @steel/dataset's RawJson (an integer
+// literal beyond Int64, kept verbatim) would come back as {text: "..."} and be written as an object: such values go
+// to the workers as tagged plain objects and are rebuilt on the way back.
+const RAW_JSON_TAG = '__steel_dataset_raw_json__';
+
+function isRawJson(v: object): v is { text: string } {
+  return v.constructor?.name === 'RawJson' && typeof (v as { text?: unknown }).text === 'string';
+}
+
+/** `v` with every RawJson swapped by `swap` (copies only the containers on the way to one); `v` itself if none. */
+function mapRawJson(v: unknown, swap: (raw: object) => unknown | undefined): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const swapped = swap(v);
+  if (swapped !== undefined) return swapped;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    v.forEach((e, i) => {
+      const m = mapRawJson(e, swap);
+      if (m === e) return;
+      out ??= [...v];
+      out[i] = m;
+    });
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(v)) {
+    const e = (v as Record<string, unknown>)[k];
+    const m = mapRawJson(e, swap);
+    if (m === e) continue;
+    out ??= { ...(v as Record<string, unknown>) };
+    out[k] = m;
+  }
+  return out ?? v;
+}
+
+const tagRawJson = (raw: object) => (isRawJson(raw) ? { [RAW_JSON_TAG]: raw.text } : undefined);
 
 export class Pipeline {
   readonly ops: readonly Op[];
@@ -231,6 +268,7 @@ export class Pipeline {
       );
       const queue: Array<Promise<WorkerResult>> = [];
       let nextId = 0;
+      const tagged = new Set<number>(); // batches that held a RawJson
       const take = async (): Promise<Sample[]> => {
         const r = await queue.shift()!;
         r.deltas.forEach((d, k) => {
@@ -252,7 +290,13 @@ export class Pipeline {
           const index = from + t.index;
           if (this.traceCount(index) < traceNum) this.trace.push({ ...t, index });
         }
-        return r.samples;
+        if (!tagged.delete(r.id)) return r.samples;
+        const { RawJson } = await import('@steel/dataset');
+        const untag = (o: object) => {
+          const t = (o as Record<string, unknown>)[RAW_JSON_TAG];
+          return typeof t === 'string' && Object.keys(o).length === 1 ? new RawJson(t) : undefined;
+        };
+        return r.samples.map((x) => mapRawJson(x, untag) as Sample);
       };
       for await (const batch of input) {
         const id = nextId++;
@@ -260,7 +304,9 @@ export class Pipeline {
         queue.push(
           new Promise<WorkerResult>((resolve, reject) => {
             pending.set(id, { resolve, reject });
-            w.postMessage({ id, samples: batch });
+            const sent = batch.map((x) => mapRawJson(x, tagRawJson) as Sample);
+            if (sent.some((x, k) => x !== batch[k])) tagged.add(id);
+            w.postMessage({ id, samples: sent });
           }),
         );
         if (queue.length >= 2 * n) {

@@ -15,6 +15,7 @@ import type { Deduplicator } from './op.js';
 import { type OpReport, Pipeline, type TraceEntry } from './pipeline.js';
 import type { LoadedRecipe } from './recipe.js';
 import { RecipeError } from './recipe.js';
+import { jsonlEngineInputs, runJsonlEngine, splitJsonlExport } from './run-jsonl.js';
 import { getField, type Sample, STATS_KEY } from './sample.js';
 
 export interface RunRecipeOptions {
@@ -34,6 +35,11 @@ export interface RunRecipeOptions {
   onError?: (info: { op: string; index: number; error: Error; sample: Sample }) => void;
   /** Called after each input batch is read, with the number of records read so far (progress reporting). */
   onProgress?: (read: number) => void;
+  /**
+   * JSONL engine: bytes of input per unit of work (default 1 MiB). Smaller units balance workers better at the end
+   * of a run; tests use tiny values to put chunk boundaries everywhere. Results never depend on it.
+   */
+  jsonlChunkBytes?: number;
 }
 
 export interface RunRecipeSummary {
@@ -53,6 +59,12 @@ export interface RunRecipeSummary {
   ops: OpReport[];
   tracePaths: string[];
   warnings: string[];
+  /**
+   * Which engine ran: `jsonl` (uncompressed .jsonl in and out: byte ranges parsed and serialised by the threads that
+   * run the ops, no Arrow round trip) or `arrow` (every other format, mixtures, mid-list deduplicators: @steel/dataset
+   * RecordBatches). Decided by the formats and the op list, never by the number of workers.
+   */
+  engine?: 'jsonl' | 'arrow';
 }
 
 /** Data-Juicer's dataset_path: paths, each optionally preceded by a mixture weight ("0.5 a.jsonl 1.0 dir/"). */
@@ -118,13 +130,66 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
   const statsPath = statsPathFor(exportPath);
   const workDir = typeof cfg.work_dir === 'string' ? cfg.work_dir : dirname(exportPath);
   mkdirSync(dirname(exportPath), { recursive: true });
+  const workers = opts.workers ?? (recipe.explicitKeys.includes('np') ? Number(cfg.np) : 1);
+  const traceNum = cfg.open_tracer ? Number(cfg.trace_num ?? 10) : 0;
+
+  const jsonlFiles = await jsonlEngineInputs(paths, weights, exportPath, recipe.ops, opts.hashWith);
+  if (jsonlFiles) {
+    const errors = new ErrorReport(opts.rejectedPath ? { sinkPath: opts.rejectedPath } : {});
+    let res: Awaited<ReturnType<typeof runJsonlEngine>>;
+    try {
+      res = await runJsonlEngine({
+        files: jsonlFiles,
+        exportPath,
+        statsPath,
+        overwrite: opts.overwrite ?? true,
+        ops: recipe.ops,
+        textKey: recipe.textKey,
+        keepStats: cfg.keep_stats_in_res_ds === true,
+        keepHashes: cfg.keep_hashes_in_res_ds === true,
+        traceNum,
+        hashWith: opts.hashWith,
+        workers,
+        workerModules: opts.workerModules,
+        chunkBytes: opts.jsonlChunkBytes,
+        errors,
+        onError: opts.onError,
+        onProgress: opts.onProgress,
+      });
+    } finally {
+      await errors.close();
+    }
+    const tracePaths = writeTraces(join(workDir, 'trace'), res.trace);
+    const exportPaths =
+      shardSize > 0
+        ? await splitJsonlExport(
+            exportPath,
+            shardSize,
+            (i, n) => shardFinalName(exportPath, i, n),
+            contiguousShardRanges,
+          )
+        : [exportPath];
+    return {
+      inputs: paths,
+      exportPath,
+      exportPaths,
+      statsPath,
+      written: res.written,
+      droppedNoText: res.droppedNoText,
+      input: errors.summary(),
+      ops: res.ops,
+      tracePaths,
+      warnings,
+      engine: 'jsonl',
+    };
+  }
 
   const pipeline = new Pipeline(recipe.ops, {
     keepStats: true,
     keepHashes: cfg.keep_hashes_in_res_ds === true,
-    traceNum: cfg.open_tracer ? Number(cfg.trace_num ?? 10) : 0,
+    traceNum,
     onError: opts.onError,
-    workers: opts.workers ?? (recipe.explicitKeys.includes('np') ? Number(cfg.np) : 1),
+    workers,
     workerModules: opts.workerModules,
   });
   await pipeline.prepare();
@@ -202,6 +267,7 @@ export async function runRecipe(recipe: LoadedRecipe, opts: RunRecipeOptions = {
     ops: pipeline.reports,
     tracePaths,
     warnings,
+    engine: 'arrow',
   };
 }
 
