@@ -8,6 +8,7 @@ import { loadModelFolder, SafetensorsFile, saveModelFolder, writeSafetensors } f
 import type { LoaderState } from './data/loader.js';
 import type { ModelDefinition } from './model.js';
 import type { AdamWState } from './optimizer.js';
+import type { MixturePosition } from './posttrain/mixture.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const MODEL_DIR = 'model';
@@ -22,7 +23,8 @@ export interface TrainerState {
   tokens: number;
   /** No random numbers are drawn during training besides the data order, whose state is `loader`. */
   rng: { dataSeed: number; initSeed: number };
-  loader: LoaderState | null;
+  /** Data position: the packed-shard loader (pre-training) or the epoch cursor (SFT, DPO). */
+  loader: LoaderState | PostTrainPosition | null;
   /** The run's configuration (as validated) and the model description. */
   config: unknown;
   model: Record<string, unknown>;
@@ -32,6 +34,11 @@ export interface TrainerState {
   /** ORT settings the losses are reproducible under. */
   runtime: { ep: string; threads: number | null };
   createdAt: string;
+}
+
+/** Where an SFT/DPO run is in its epochs. */
+export interface PostTrainPosition extends MixturePosition {
+  kind: 'sft' | 'dpo';
 }
 
 export interface RetentionPolicy {

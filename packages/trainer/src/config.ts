@@ -2,6 +2,8 @@
 // with errors that name the key, the value and what is allowed.
 
 import type { RetentionPolicy } from './checkpoint.js';
+import { TrainConfigError } from './config-error.js';
+import { bool, int, num, obj, onlyKeys, str } from './config-parse.js';
 import type { DataSourceSpec } from './data/loader.js';
 import type { AdamWOptions } from './optimizer.js';
 import type { Schedule } from './schedule.js';
@@ -57,59 +59,7 @@ export interface TrainConfig {
   eval?: { dir: string; every: number; batches?: number };
 }
 
-export class TrainConfigError extends Error {
-  override name = 'TrainConfigError';
-}
-
-type Obj = Record<string, unknown>;
-
-const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-function obj(v: unknown, where: string): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    throw new TrainConfigError(`${where} must be a mapping, got ${JSON.stringify(v)}`);
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(v as Obj)) out[camel(k)] = x;
-  return out;
-}
-
-function onlyKeys(o: Obj, allowed: string[], where: string): void {
-  const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  for (const k of Object.keys(o))
-    if (!allowed.includes(k))
-      throw new TrainConfigError(`${where}: unknown key '${snake(k)}' (allowed: ${allowed.map(snake).join(', ')})`);
-}
-
-function int(o: Obj, k: string, where: string, min: number, dflt?: number): number {
-  const v = o[k] ?? dflt;
-  if (v === undefined) throw new TrainConfigError(`${where}.${k}: required (an integer >= ${min})`);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new TrainConfigError(`${where}.${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function num(o: Obj, k: string, where: string, dflt?: number): number {
-  const v = o[k] ?? dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new TrainConfigError(`${where}.${k} must be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function str(o: Obj, k: string, where: string): string | undefined {
-  const v = o[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !v)
-    throw new TrainConfigError(`${where}.${k} must be a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function bool(o: Obj, k: string, where: string): boolean | undefined {
-  const v = o[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean')
-    throw new TrainConfigError(`${where}.${k} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
+export { TrainConfigError };
 
 /** Validates a parsed YAML/JSON document (snake_case or camelCase keys) into a TrainConfig. */
 export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
@@ -201,104 +151,10 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
 
   const cfg: TrainConfig = { outDir, model, data, train, schedule: { kind: 'constant', lr: 0 } };
 
-  if (top.optimizer !== undefined) {
-    const o = obj(top.optimizer, `${where}.optimizer`);
-    onlyKeys(o, ['betas', 'eps', 'weightDecay', 'noDecay'], `${where}.optimizer`);
-    const opt: AdamWOptions = {};
-    if (o.betas !== undefined) {
-      if (
-        !Array.isArray(o.betas) ||
-        o.betas.length !== 2 ||
-        o.betas.some((b) => typeof b !== 'number' || b < 0 || b >= 1)
-      )
-        throw new TrainConfigError(
-          `${where}.optimizer.betas must be two numbers in [0, 1), got ${JSON.stringify(o.betas)}`,
-        );
-      opt.beta1 = o.betas[0] as number;
-      opt.beta2 = o.betas[1] as number;
-    }
-    if (o.eps !== undefined) opt.eps = num(o, 'eps', `${where}.optimizer`);
-    if (o.weightDecay !== undefined) opt.weightDecay = num(o, 'weightDecay', `${where}.optimizer`);
-    if (o.noDecay !== undefined) {
-      if (!Array.isArray(o.noDecay) || o.noDecay.some((x) => typeof x !== 'string'))
-        throw new TrainConfigError(
-          `${where}.optimizer.no_decay must be a list of parameter names or /regex/ strings, got ${JSON.stringify(o.noDecay)}`,
-        );
-      opt.noDecay = (o.noDecay as string[]).map((x) => {
-        const r = /^\/(.*)\/([a-z]*)$/.exec(x);
-        return r ? new RegExp(r[1]!, r[2]) : x;
-      });
-    }
-    cfg.optimizer = opt;
-  }
-
-  const s = obj(top.schedule, `${where}.schedule`);
-  const kind = s.kind;
-  const sw = `${where}.schedule`;
-  if (kind === 'constant') {
-    onlyKeys(s, ['kind', 'lr', 'warmupSteps'], sw);
-    cfg.schedule = { kind, lr: num(s, 'lr', sw), warmupSteps: int(s, 'warmupSteps', sw, 0, 0) };
-  } else if (kind === 'cosine') {
-    onlyKeys(s, ['kind', 'peakLr', 'minLr', 'warmupSteps', 'decaySteps', 'microStepQuirk'], sw);
-    cfg.schedule = {
-      kind,
-      peakLr: num(s, 'peakLr', sw),
-      minLr: num(s, 'minLr', sw, 0),
-      warmupSteps: int(s, 'warmupSteps', sw, 0),
-      decaySteps: int(s, 'decaySteps', sw, 1, train.maxSteps),
-    };
-    if (bool(s, 'microStepQuirk', sw)) cfg.schedule.microStepQuirk = { accumulation: train.accumulation ?? 1 };
-  } else if (kind === 'wsd') {
-    onlyKeys(s, ['kind', 'peakLr', 'minLr', 'warmupSteps', 'stableSteps', 'decaySteps', 'decayShape'], sw);
-    cfg.schedule = {
-      kind,
-      peakLr: num(s, 'peakLr', sw),
-      minLr: num(s, 'minLr', sw, 0),
-      warmupSteps: int(s, 'warmupSteps', sw, 0),
-      stableSteps: int(s, 'stableSteps', sw, 0),
-      decaySteps: int(s, 'decaySteps', sw, 1),
-    };
-    if (s.decayShape !== undefined) cfg.schedule.decayShape = s.decayShape as 'linear';
-  } else throw new TrainConfigError(`${sw}.kind must be cosine, wsd or constant, got ${JSON.stringify(kind)}`);
-  try {
-    validateSchedule(cfg.schedule);
-  } catch (e) {
-    throw new TrainConfigError(`${sw}: ${(e as Error).message}`);
-  }
-
-  if (top.checkpoint !== undefined) {
-    const c = obj(top.checkpoint, `${where}.checkpoint`);
-    onlyKeys(c, ['every', 'keepLast', 'keepEvery'], `${where}.checkpoint`);
-    cfg.checkpoint = {
-      every: int(c, 'every', `${where}.checkpoint`, 0, 0),
-      keepLast: int(c, 'keepLast', `${where}.checkpoint`, 0, 3),
-      keepEvery: int(c, 'keepEvery', `${where}.checkpoint`, 0, 0),
-    };
-  }
-  if (top.runtime !== undefined) {
-    const r = obj(top.runtime, `${where}.runtime`);
-    onlyKeys(r, ['ep', 'threads', 'optimization', 'optimizerThreads'], `${where}.runtime`);
-    const rt: NonNullable<TrainConfig['runtime']> = {};
-    if (r.ep !== undefined) {
-      if (r.ep !== 'cpu' && r.ep !== 'cuda')
-        throw new TrainConfigError(`${where}.runtime.ep must be cpu or cuda, got ${JSON.stringify(r.ep)}`);
-      rt.ep = r.ep;
-    }
-    if (r.threads !== undefined) rt.threads = int(r, 'threads', `${where}.runtime`, 1);
-    if (r.optimizerThreads !== undefined) {
-      const n = int(r, 'optimizerThreads', `${where}.runtime`, 1);
-      if (n > 2) throw new TrainConfigError(`${where}.runtime.optimizer_threads must be 1 or 2, got ${n}`);
-      rt.optimizerThreads = n as 1 | 2;
-    }
-    if (r.optimization !== undefined) {
-      if (!['disabled', 'basic', 'extended', 'all'].includes(r.optimization as string))
-        throw new TrainConfigError(
-          `${where}.runtime.optimization must be disabled, basic, extended or all, got ${JSON.stringify(r.optimization)}`,
-        );
-      rt.optimization = r.optimization as 'all';
-    }
-    cfg.runtime = rt;
-  }
+  if (top.optimizer !== undefined) cfg.optimizer = parseOptimizerSection(top.optimizer, `${where}.optimizer`);
+  cfg.schedule = parseScheduleSection(top.schedule, `${where}.schedule`, train.maxSteps, train.accumulation ?? 1);
+  if (top.checkpoint !== undefined) cfg.checkpoint = parseCheckpointSection(top.checkpoint, `${where}.checkpoint`);
+  if (top.runtime !== undefined) cfg.runtime = parseRuntimeSection(top.runtime, `${where}.runtime`);
   const resume = str(top, 'resume', where);
   if (resume) cfg.resume = resume;
   if (top.logEvery !== undefined) cfg.logEvery = int(top, 'logEvery', where, 1);
@@ -310,4 +166,109 @@ export function parseTrainConfig(doc: unknown, where = 'config'): TrainConfig {
     cfg.eval = { dir, every: int(e, 'every', `${where}.eval`, 1), batches: int(e, 'batches', `${where}.eval`, 1, 4) };
   }
   return cfg;
+}
+
+/** `optimizer:` — betas, eps, weight_decay, no_decay (names or /regex/). */
+export function parseOptimizerSection(v: unknown, where: string): AdamWOptions {
+  const o = obj(v, where);
+  onlyKeys(o, ['betas', 'eps', 'weightDecay', 'noDecay'], where);
+  const opt: AdamWOptions = {};
+  if (o.betas !== undefined) {
+    if (
+      !Array.isArray(o.betas) ||
+      o.betas.length !== 2 ||
+      o.betas.some((b) => typeof b !== 'number' || b < 0 || b >= 1)
+    )
+      throw new TrainConfigError(`${where}.betas must be two numbers in [0, 1), got ${JSON.stringify(o.betas)}`);
+    opt.beta1 = o.betas[0] as number;
+    opt.beta2 = o.betas[1] as number;
+  }
+  if (o.eps !== undefined) opt.eps = num(o, 'eps', where);
+  if (o.weightDecay !== undefined) opt.weightDecay = num(o, 'weightDecay', where);
+  if (o.noDecay !== undefined) {
+    if (!Array.isArray(o.noDecay) || o.noDecay.some((x) => typeof x !== 'string'))
+      throw new TrainConfigError(
+        `${where}.no_decay must be a list of parameter names or /regex/ strings, got ${JSON.stringify(o.noDecay)}`,
+      );
+    opt.noDecay = (o.noDecay as string[]).map((x) => {
+      const r = /^\/(.*)\/([a-z]*)$/.exec(x);
+      return r ? new RegExp(r[1]!, r[2]) : x;
+    });
+  }
+  return opt;
+}
+
+/** `schedule:` — constant, cosine (Steel's, decay_steps default = max_steps) or wsd; validated. */
+export function parseScheduleSection(v: unknown, sw: string, maxSteps: number, accumulation: number): Schedule {
+  const s = obj(v, sw);
+  const kind = s.kind;
+  let schedule: Schedule;
+  if (kind === 'constant') {
+    onlyKeys(s, ['kind', 'lr', 'warmupSteps'], sw);
+    schedule = { kind, lr: num(s, 'lr', sw), warmupSteps: int(s, 'warmupSteps', sw, 0, 0) };
+  } else if (kind === 'cosine') {
+    onlyKeys(s, ['kind', 'peakLr', 'minLr', 'warmupSteps', 'decaySteps', 'microStepQuirk'], sw);
+    schedule = {
+      kind,
+      peakLr: num(s, 'peakLr', sw),
+      minLr: num(s, 'minLr', sw, 0),
+      warmupSteps: int(s, 'warmupSteps', sw, 0),
+      decaySteps: int(s, 'decaySteps', sw, 1, maxSteps),
+    };
+    if (bool(s, 'microStepQuirk', sw)) schedule.microStepQuirk = { accumulation };
+  } else if (kind === 'wsd') {
+    onlyKeys(s, ['kind', 'peakLr', 'minLr', 'warmupSteps', 'stableSteps', 'decaySteps', 'decayShape'], sw);
+    schedule = {
+      kind,
+      peakLr: num(s, 'peakLr', sw),
+      minLr: num(s, 'minLr', sw, 0),
+      warmupSteps: int(s, 'warmupSteps', sw, 0),
+      stableSteps: int(s, 'stableSteps', sw, 0),
+      decaySteps: int(s, 'decaySteps', sw, 1),
+    };
+    if (s.decayShape !== undefined) schedule.decayShape = s.decayShape as 'linear';
+  } else throw new TrainConfigError(`${sw}.kind must be cosine, wsd or constant, got ${JSON.stringify(kind)}`);
+  try {
+    validateSchedule(schedule);
+  } catch (e) {
+    throw new TrainConfigError(`${sw}: ${(e as Error).message}`);
+  }
+  return schedule;
+}
+
+/** `checkpoint:` — every, keep_last (3), keep_every. */
+export function parseCheckpointSection(v: unknown, where: string): NonNullable<TrainConfig['checkpoint']> {
+  const c = obj(v, where);
+  onlyKeys(c, ['every', 'keepLast', 'keepEvery'], where);
+  return {
+    every: int(c, 'every', where, 0, 0),
+    keepLast: int(c, 'keepLast', where, 0, 3),
+    keepEvery: int(c, 'keepEvery', where, 0, 0),
+  };
+}
+
+/** `runtime:` — ep, threads, optimization, optimizer_threads. */
+export function parseRuntimeSection(v: unknown, where: string): NonNullable<TrainConfig['runtime']> {
+  const r = obj(v, where);
+  onlyKeys(r, ['ep', 'threads', 'optimization', 'optimizerThreads'], where);
+  const rt: NonNullable<TrainConfig['runtime']> = {};
+  if (r.ep !== undefined) {
+    if (r.ep !== 'cpu' && r.ep !== 'cuda')
+      throw new TrainConfigError(`${where}.ep must be cpu or cuda, got ${JSON.stringify(r.ep)}`);
+    rt.ep = r.ep;
+  }
+  if (r.threads !== undefined) rt.threads = int(r, 'threads', where, 1);
+  if (r.optimizerThreads !== undefined) {
+    const n = int(r, 'optimizerThreads', where, 1);
+    if (n > 2) throw new TrainConfigError(`${where}.optimizer_threads must be 1 or 2, got ${n}`);
+    rt.optimizerThreads = n as 1 | 2;
+  }
+  if (r.optimization !== undefined) {
+    if (!['disabled', 'basic', 'extended', 'all'].includes(r.optimization as string))
+      throw new TrainConfigError(
+        `${where}.optimization must be disabled, basic, extended or all, got ${JSON.stringify(r.optimization)}`,
+      );
+    rt.optimization = r.optimization as 'all';
+  }
+  return rt;
 }

@@ -25,6 +25,22 @@ export interface LossGraph {
   /** Names of the int64 [B, T] inputs. */
   idsInput: string;
   targetsInput: string;
+  /** Further inputs the step feeds each run (packed-row segment/position ids, reference log-probs, ...). */
+  extraInputs?: { name: string; dtype: 'int64' | 'float32'; shape: number[] }[];
+  /** Further outputs read back after each run (e.g. DPO's per-pair rewards). */
+  extraOutputs?: string[];
+}
+
+/** Options of `ModelDefinition.buildLoss`: one micro-batch shape. */
+export interface LossShape {
+  batch: number;
+  seq: number;
+  lossChunks?: number;
+  /**
+   * Packed rows (Steel models): inputs `segment_ids` / `position_ids` [B, T], every sample computed as if alone
+   * (see @steel/steel-model's `segments`); at most this many samples per row.
+   */
+  maxSegments?: number;
 }
 
 export interface ModelDefinition {
@@ -32,7 +48,7 @@ export interface ModelDefinition {
   kind: string;
   params: ParamDef[];
   /** Builds forward + loss for a fixed micro-batch shape. */
-  buildLoss(opts: { batch: number; seq: number; lossChunks?: number }): LossGraph;
+  buildLoss(opts: LossShape): LossGraph;
   /** Initial values of every parameter. */
   init(seed: number): Map<string, Float32Array>;
   /** The Steel config when this is a Steel model (checkpoints are then HF-style folders). */
@@ -51,9 +67,22 @@ export function steelModel(config: SteelConfig): ModelDefinition {
     kind: 'steel',
     params: specs.map((s) => ({ name: s.name, shape: s.shape })),
     steelConfig: config,
-    buildLoss({ batch, seq, lossChunks }) {
-      const f = buildForward(config, { batch, seq, withLoss: true, lossChunks: lossChunks ?? 8 });
-      return { graph: f.graph, loss: f.loss!, params: f.params, idsInput: 'input_ids', targetsInput: 'targets' };
+    buildLoss({ batch, seq, lossChunks, maxSegments }) {
+      const f = buildForward(config, {
+        batch,
+        seq,
+        withLoss: true,
+        lossChunks: lossChunks ?? 8,
+        ...(maxSegments ? { segments: { maxSegments } } : {}),
+      });
+      return {
+        graph: f.graph,
+        loss: f.loss!,
+        params: f.params,
+        idsInput: 'input_ids',
+        targetsInput: 'targets',
+        ...(maxSegments ? { extraInputs: segmentInputs(batch, seq) } : {}),
+      };
     },
     init(seed) {
       const out = new Map<string, Float32Array>();
@@ -67,6 +96,14 @@ export function steelModel(config: SteelConfig): ModelDefinition {
       return steelFlopsPerToken(config, seq);
     },
   };
+}
+
+/** The packed-row inputs of a Steel graph built with `segments`. */
+export function segmentInputs(batch: number, seq: number): NonNullable<LossGraph['extraInputs']> {
+  return [
+    { name: 'segment_ids', dtype: 'int64', shape: [batch, seq] },
+    { name: 'position_ids', dtype: 'int64', shape: [batch, seq] },
+  ];
 }
 
 /**
@@ -134,7 +171,8 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
   return {
     kind: 'tiny-lm',
     params,
-    buildLoss({ batch, seq, lossChunks }) {
+    buildLoss({ batch, seq, lossChunks, maxSegments }) {
+      if (maxSegments) throw new RangeError('tinyLm: packed rows (maxSegments) need a Steel model');
       const g = new Graph('tiny_lm_loss');
       const ids = g.input('input_ids', 'int64', [batch, seq]);
       const targets = g.input('targets', 'int64', [batch, seq]);

@@ -1,13 +1,17 @@
 // One micro-batch through ORT: forward + next-token loss + backward as one graph. Parameters are fed from their
 // Float32Arrays (no copy on our side), gradients are written by ORT straight into preallocated Float32Arrays.
 import { type ExecutionProvider, grad, type OptimizationLevel, type ort, Session, tensor } from '@steel/graph';
-import type { ModelDefinition } from './model.js';
+import type { LossGraph, LossShape, ModelDefinition } from './model.js';
 
 export interface StepOptions {
   batch: number;
   seq: number;
   /** Vocabulary chunks of the loss (default 8). */
   lossChunks?: number;
+  /** Packed rows (segment/position id inputs), at most this many samples per row. */
+  maxSegments?: number;
+  /** Builds the loss graph instead of `model.buildLoss` (post-training objectives such as DPO). */
+  build?: (shape: LossShape) => LossGraph;
   ep?: ExecutionProvider;
   threads?: number;
   optimization?: OptimizationLevel;
@@ -27,6 +31,11 @@ export class TrainStep {
   /** Feed buffers: fill these before `run()`. */
   readonly ids: BigInt64Array;
   readonly targets: BigInt64Array;
+  /** Buffers of the graph's extra inputs by name (fill before `run()`). */
+  readonly extra = new Map<string, BigInt64Array | Float32Array>();
+  private readonly extraTensors = new Map<string, ort.Tensor>();
+  /** The extra outputs of the last run (copies), by name. */
+  lastOutputs: Record<string, Float32Array> = {};
 
   private constructor(
     readonly model: ModelDefinition,
@@ -36,11 +45,29 @@ export class TrainStep {
     private readonly idsName: string,
     private readonly targetsName: string,
     readonly timings: StepTimings,
+    extraInputs: NonNullable<LossGraph['extraInputs']>,
+    private readonly extraOutputs: readonly string[],
   ) {
     this.ids = new BigInt64Array(batch * seq);
     this.targets = new BigInt64Array(batch * seq);
     this.idsTensor = tensor(this.ids, [batch, seq]);
     this.targetsTensor = tensor(this.targets, [batch, seq]);
+    for (const x of extraInputs) {
+      const n = x.shape.reduce((a, b) => a * b, 1);
+      const buf = x.dtype === 'int64' ? new BigInt64Array(n) : new Float32Array(n);
+      this.extra.set(x.name, buf);
+      this.extraTensors.set(x.name, tensor(buf, x.shape));
+    }
+  }
+
+  /** The buffer of an extra input (a clear error when the graph has none of that name). */
+  feed(name: string): BigInt64Array | Float32Array {
+    const b = this.extra.get(name);
+    if (!b)
+      throw new Error(
+        `TrainStep: the graph has no input '${name}' (has: ${[...this.extra.keys()].join(', ') || 'none'})`,
+      );
+    return b;
   }
 
   static async create(model: ModelDefinition, opts: StepOptions): Promise<TrainStep> {
@@ -48,7 +75,13 @@ export class TrainStep {
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
     if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer, got ${seq}`);
     const t0 = performance.now();
-    const lg = model.buildLoss({ batch, seq, lossChunks: opts.lossChunks ?? 8 });
+    const shape: LossShape = {
+      batch,
+      seq,
+      lossChunks: opts.lossChunks ?? 8,
+      ...(opts.maxSegments ? { maxSegments: opts.maxSegments } : {}),
+    };
+    const lg = opts.build ? opts.build(shape) : model.buildLoss(shape);
     const names = model.params.map((p) => p.name);
     const values = names.map((n) => {
       const v = lg.params.get(n);
@@ -66,10 +99,17 @@ export class TrainStep {
       optimization: opts.optimization ?? 'all',
     });
     const t2 = performance.now();
-    return new TrainStep(model, session, batch, seq, lg.idsInput, lg.targetsInput, {
-      buildMs: t1 - t0,
-      sessionMs: t2 - t1,
-    });
+    return new TrainStep(
+      model,
+      session,
+      batch,
+      seq,
+      lg.idsInput,
+      lg.targetsInput,
+      { buildMs: t1 - t0, sessionMs: t2 - t1 },
+      lg.extraInputs ?? [],
+      lg.extraOutputs ?? [],
+    );
   }
 
   /** Binds parameter arrays (fed each run; update them in place between runs) and gradient arrays (written). */
@@ -91,9 +131,14 @@ export class TrainStep {
       [this.targetsName]: this.targetsTensor,
     };
     const into: Record<string, ort.Tensor> = {};
+    for (const [n, t] of this.extraTensors) feeds[n] = t;
     for (const [n, t] of this.paramTensors) feeds[n] = t;
     for (const [n, t] of this.gradTensors) into[`grad.${n}`] = t;
     const { outputs } = await this.session.run(feeds, { into });
+    if (this.extraOutputs.length) {
+      this.lastOutputs = {};
+      for (const n of this.extraOutputs) this.lastOutputs[n] = Float32Array.from(outputs[n]!.data as Float32Array);
+    }
     return Number((outputs.loss!.data as Float32Array)[0]);
   }
 

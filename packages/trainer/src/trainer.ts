@@ -1,7 +1,7 @@
 // The optimizer step: gradient accumulation over micro-batches (each micro-batch's loss scaled by 1/accumulation,
 // as Steel's `loss / 8`), global-norm clipping, AdamW on fp32 master weights, the LR from a schedule.
 import type { ExecutionProvider, OptimizationLevel } from '@steel/graph';
-import type { ModelDefinition } from './model.js';
+import type { LossGraph, LossShape, ModelDefinition } from './model.js';
 import { AdamW, type AdamWOptions, type AdamWState, clipCoefficient } from './optimizer.js';
 import { ownBuffer, ParallelAdamW } from './parallel.js';
 import { learningRate, type Schedule, validateSchedule } from './schedule.js';
@@ -20,6 +20,10 @@ export interface TrainerOptions {
   /** Target token id excluded from the loss (Steel: 151643 pad), or null (default). */
   ignoreTokenId?: number | null;
   lossChunks?: number;
+  /** Packed rows: the step graph takes segment/position ids, at most this many samples per row. */
+  maxSegments?: number;
+  /** A loss graph other than the model's next-token mean (post-training objectives). */
+  buildLoss?: (shape: LossShape) => LossGraph;
   ep?: ExecutionProvider;
   threads?: number;
   optimization?: OptimizationLevel;
@@ -36,6 +40,8 @@ export interface StepResult {
   /** Mean of the micro-batch losses. */
   loss: number;
   microLosses: number[];
+  /** The loss graph's extra outputs of each micro-batch (e.g. DPO rewards), when it has any. */
+  microOutputs: Record<string, Float32Array>[];
   lr: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
@@ -109,6 +115,8 @@ export class Trainer {
       batch: opts.batch,
       seq: opts.seq,
       ...(opts.lossChunks ? { lossChunks: opts.lossChunks } : {}),
+      ...(opts.maxSegments ? { maxSegments: opts.maxSegments } : {}),
+      ...(opts.buildLoss ? { build: opts.buildLoss } : {}),
       ...(opts.ep ? { ep: opts.ep } : {}),
       ...(opts.threads ? { threads: opts.threads } : {}),
       ...(opts.optimization ? { optimization: opts.optimization } : {}),
@@ -123,7 +131,12 @@ export class Trainer {
 
   /** Forward + backward of one micro-batch [batch, seq+1] without updating anything: loss, gradients in `grads`. */
   async lossAndGrads(windows: Int32Array): Promise<number> {
-    this.step.setBatch(windows, this.ignoreTokenId);
+    return this.lossAndGradsWith((s) => s.setBatch(windows, this.ignoreTokenId));
+  }
+
+  /** As lossAndGrads, with the step's feed buffers filled by `fill`. */
+  async lossAndGradsWith(fill: (step: TrainStep) => void): Promise<number> {
+    fill(this.step);
     if (this.accumulation > 1) {
       const loss = await this.step.run();
       for (const [n, g] of this.grads) g.set(this.accum.get(n)!);
@@ -134,17 +147,24 @@ export class Trainer {
 
   /** One optimizer step over `accumulation` micro-batches, each [batch, seq+1] tokens (row-major). */
   async trainStep(micro: readonly Int32Array[]): Promise<StepResult> {
+    return this.trainStepWith(micro.map((w) => (s: TrainStep) => s.setBatch(w, this.ignoreTokenId)));
+  }
+
+  /** One optimizer step over `accumulation` micro-batches, each written into the step's feed buffers by a filler. */
+  async trainStepWith(micro: readonly ((step: TrainStep) => void)[]): Promise<StepResult> {
     if (micro.length !== this.accumulation)
       throw new RangeError(`trainStep: expected ${this.accumulation} micro-batches, got ${micro.length}`);
+    const outputs: Record<string, Float32Array>[] = [];
     const t0 = performance.now();
     let ortMs = 0;
     let jsMs = 0;
     const losses: number[] = [];
     const scale = Math.fround(1 / this.accumulation);
     for (let k = 0; k < micro.length; k++) {
-      this.step.setBatch(micro[k]!, this.ignoreTokenId);
+      micro[k]!(this.step);
       const r0 = performance.now();
       losses.push(await this.step.run());
+      outputs.push(this.step.lastOutputs);
       const r1 = performance.now();
       ortMs += r1 - r0;
       if (this.accumulation > 1) {
@@ -172,6 +192,7 @@ export class Trainer {
       step: stepNo,
       loss,
       microLosses: losses,
+      microOutputs: outputs,
       lr,
       gradNorm,
       ortMs,

@@ -1,0 +1,3 @@
+export class TrainConfigError extends Error {
+  override name = 'TrainConfigError';
+}
