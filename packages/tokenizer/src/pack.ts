@@ -4,6 +4,7 @@
 
 import { type PackedManifest, PackedShardWriter, writeDataset, writePackedManifest } from '@steel/dataset';
 import { Field, Int32, List, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
+import type { FlatEncoding } from './engines/engine.js';
 import { TokenizerError } from './errors.js';
 import type { QwenTokenizer } from './tokenizer.js';
 
@@ -49,22 +50,27 @@ export interface PackTextsResult {
 const ID_LIST = new List(new Field('item', new Int32(), false));
 const IDS_SCHEMA = new Schema([new Field('input_ids', ID_LIST, false)]);
 
-/** One Arrow batch with an `input_ids: List<Int32>` column, built from the id arrays directly (no per-value inference). */
-function idsBatch(ids: number[][]): RecordBatch {
-  let total = 0;
-  for (const d of ids) total += d.length;
-  const values = new Int32Array(total);
-  const offsets = new Int32Array(ids.length + 1);
-  let k = 0;
-  ids.forEach((d, i) => {
-    values.set(d, k);
-    k += d.length;
-    offsets[i + 1] = k;
-  });
-  const child = makeData({ type: new Int32(), length: total, nullCount: 0, data: values });
-  const list = makeData({ type: ID_LIST, length: ids.length, nullCount: 0, valueOffsets: offsets, child });
-  const struct = makeData({ type: new Struct(IDS_SCHEMA.fields), length: ids.length, nullCount: 0, children: [list] });
+/** One Arrow batch with an `input_ids: List<Int32>` column: the flat encoding is already Arrow's values + offsets. */
+function idsBatch({ ids, offsets }: FlatEncoding): RecordBatch {
+  const length = offsets.length - 1;
+  const child = makeData({ type: new Int32(), length: ids.length, nullCount: 0, data: ids });
+  const list = makeData({ type: ID_LIST, length, nullCount: 0, valueOffsets: offsets, child });
+  const struct = makeData({ type: new Struct(IDS_SCHEMA.fields), length, nullCount: 0, children: [list] });
   return new RecordBatch(IDS_SCHEMA, struct);
+}
+
+/** The documents' ids with the separator after each, in one array (one writer call per batch). */
+function withSeparators({ ids, offsets }: FlatEncoding, sep: number): Int32Array {
+  const docs = offsets.length - 1;
+  const out = new Int32Array(ids.length + docs);
+  let at = 0;
+  for (let i = 0; i < docs; i++) {
+    const doc = ids.subarray(offsets[i]!, offsets[i + 1]!);
+    out.set(doc, at);
+    at += doc.length;
+    out[at++] = sep;
+  }
+  return out;
 }
 
 /** A minimal async queue feeding writeDataset while batches are produced. */
@@ -132,7 +138,6 @@ export async function packTexts(
     steelCompat: opts.steelCompat ?? false,
     overwrite: opts.overwrite ?? false,
   });
-  const sepArr = [sep];
   let documents = 0;
   let bytes = 0;
   let tokens = 0;
@@ -148,28 +153,26 @@ export async function packTexts(
       },
     );
   }
-  const write = async (texts: string[], ids: number[][]) => {
+  const write = async (texts: string[], encoded: FlatEncoding) => {
     if (arrow) {
       if (arrow.error) throw arrow.error;
-      if (ids.length > 0) arrow.channel.push(idsBatch(ids));
+      if (texts.length > 0) arrow.channel.push(idsBatch(encoded));
     }
-    for (const doc of ids) {
-      await writer.add(doc);
-      await writer.add(sepArr);
-      tokens += doc.length + 1;
-    }
+    const packed = withSeparators(encoded, sep);
+    await writer.add(packed);
+    tokens += packed.length;
     documents += texts.length;
     for (const t of texts) bytes += t.length < 64 ? enc.encode(t).length : Buffer.byteLength(t, 'utf8');
     opts.onProgress?.({ documents, bytes, tokens });
   };
-  let pending: { texts: string[]; ids: Promise<number[][]> } | undefined;
+  let pending: { texts: string[]; ids: Promise<FlatEncoding> } | undefined;
   const subBatch = positiveInt('encodeBatchSize', opts.encodeBatchSize ?? 256);
   for await (const batch of batches) {
     if (!Array.isArray(batch)) throw new TokenizerError('packTexts: each batch must be an array of strings');
-    // Smaller encode calls let packing/writing one part overlap with encoding the next on the native threads.
+    // Smaller encode calls let packing/writing one part overlap with encoding the next on the engine's threads.
     for (let start = 0; start < batch.length; start += subBatch) {
       const texts = start === 0 && batch.length <= subBatch ? batch : batch.slice(start, start + subBatch);
-      const next = { texts, ids: tokenizer.encodeBatch(texts, { allowSpecial }) };
+      const next = { texts, ids: tokenizer.encodeBatchFlat(texts, { allowSpecial }) };
       // Keep the rejection handled while the previous part is written.
       next.ids.catch(() => {});
       if (pending) await write(pending.texts, await pending.ids);

@@ -1,8 +1,11 @@
-// QwenTokenizer: one API over two engines (native HF Rust, pure-JS xenova) with identical ids.
+// QwenTokenizer: one API over three engines (Steel's C++ BPE, HF Rust, pure-JS xenova) with identical ids.
+import { availableParallelism } from 'node:os';
+import { nativeKernelsStatus } from '@steel/kernels-native';
 import { TokenBytes } from './byte-level.js';
 import { ChatTemplate, type ChatTemplateOptions } from './chat-template.js';
 import { checkIds, type DecodeOptions, describe, idsToBytes, StreamDecoder } from './decode.js';
-import type { EncodeEngine, EngineName } from './engines/engine.js';
+import type { EncodeEngine, EngineName, FlatEncoding } from './engines/engine.js';
+import { FastEngine, fastEngineUnsupportedReason } from './engines/fast.js';
 import { JsEngine } from './engines/js.js';
 import { NativeEngine } from './engines/native.js';
 import { TokenizerError } from './errors.js';
@@ -12,8 +15,22 @@ import { isVariantName, VARIANT_NAMES, type VariantName } from './variants.js';
 export interface LoadTokenizerOptions {
   /** Built-in vocabulary variant. Default 'qwen1.5' (Steel). Ignored when `path` is given. */
   variant?: VariantName;
-  /** 'native' (HF Rust binding, default) or 'js' (@xenova/transformers, portable). */
+  /**
+   * 'fast' (@steel/kernels-native's C++ BPE), 'native' (HF Rust binding) or 'js' (@xenova/transformers, portable).
+   * Default: 'fast' when its C++ addon is built and the tokenizer is a Qwen2-style one it reproduces exactly, else
+   * 'native'. An explicit 'fast' without the addon runs the kernel's JavaScript fallback.
+   */
   engine?: EngineName;
+  /**
+   * Threads of the fast engine's encodeBatch. Default: RAYON_NUM_THREADS when set (the variable that caps the native
+   * engine's threads, so one setting governs both), else the number of CPUs.
+   */
+  threads?: number;
+  /**
+   * The fast engine's kernel: 'auto' (default: C++ when built, else its JavaScript fallback), 'cpp' (error if the
+   * addon is not built) or 'js'. Only with engine 'fast'; for checking the two against each other.
+   */
+  kernel?: 'auto' | 'cpp' | 'js';
   /** A tokenizer.json file, or a folder with tokenizer.json or vocab.json + merges.txt + tokenizer_config.json. */
   path?: string;
 }
@@ -32,11 +49,22 @@ export interface EncodingWithOffsets {
   offsets: Array<[number, number]>;
 }
 
-const ENGINE_NAMES: readonly EngineName[] = ['native', 'js'];
+const ENGINE_NAMES: readonly EngineName[] = ['fast', 'native', 'js'];
 
-/** Replaces lone surrogates by U+FFFD, as the UTF-8 conversion into either engine would. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+type WellFormedString = string & { isWellFormed?(): boolean };
+
+/** Replaces lone surrogates by U+FFFD, as the UTF-8 conversion into any engine would. */
 export function toWellFormed(text: string): string {
-  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  // String.prototype.isWellFormed (Node 20) answers without the regex scan for the usual, well-formed text.
+  if ((text as WellFormedString).isWellFormed?.() === true) return text;
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+function defaultThreads(): number {
+  const env = process.env.RAYON_NUM_THREADS;
+  const n = env === undefined ? Number.NaN : Number(env);
+  return Number.isInteger(n) && n >= 1 ? n : availableParallelism();
 }
 
 function checkText(text: unknown, where: string): asserts text is string {
@@ -109,25 +137,45 @@ export class QwenTokenizer {
     if (typeof options !== 'object' || options === null) {
       throw new TokenizerError(`loadTokenizer: options must be an object, got ${describe(options)}`);
     }
-    const { variant = 'qwen1.5', engine = 'native', path } = options;
+    const { variant = 'qwen1.5', engine, path } = options;
     if (!isVariantName(variant)) {
       throw new TokenizerError(
         `unknown tokenizer variant ${describe(variant)}; use one of ${VARIANT_NAMES.join(', ')}`,
       );
     }
-    if (!ENGINE_NAMES.includes(engine)) {
+    if (engine !== undefined && !ENGINE_NAMES.includes(engine)) {
       throw new TokenizerError(`unknown tokenizer engine ${describe(engine)}; use one of ${ENGINE_NAMES.join(', ')}`);
+    }
+    const threads = options.threads ?? defaultThreads();
+    const kernel = options.kernel ?? 'auto';
+    if (!['auto', 'cpp', 'js'].includes(kernel)) {
+      throw new TokenizerError(`kernel must be one of auto, cpp, js, got ${describe(kernel)}`);
+    }
+    if (kernel !== 'auto' && engine !== 'fast') {
+      throw new TokenizerError(`kernel: ${JSON.stringify(kernel)} needs engine: 'fast'`);
+    }
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+      throw new TokenizerError(`threads must be an integer from 1 to 1024, got ${describe(threads)}`);
     }
     if (path !== undefined && (typeof path !== 'string' || path === '')) {
       throw new TokenizerError(`tokenizer path must be a non-empty string, got ${describe(path)}`);
     }
     const source = path !== undefined ? loadPathSource(path) : loadVariantSource(variant);
-    const impl = engine === 'native' ? new NativeEngine(source.json) : await JsEngine.create(source.json);
-    return new QwenTokenizer(impl, source);
+    return new QwenTokenizer(await createEngine(engine, source.json, threads, kernel), source);
   }
 
   get engine(): EngineName {
     return this.engineImpl.name;
+  }
+
+  /** The fast engine's kernel: 'cpp' (the addon) or 'js' (its fallback); null for the other engines. */
+  get kernel(): 'cpp' | 'js' | null {
+    return this.engineImpl instanceof FastEngine ? this.engineImpl.kernel.implementation : null;
+  }
+
+  /** Threads the fast engine's encodeBatch uses; null for the other engines (native: RAYON_NUM_THREADS). */
+  get threads(): number | null {
+    return this.engineImpl instanceof FastEngine ? this.engineImpl.threads : null;
   }
 
   /** Token ids of one text. No BOS/EOS is added (Qwen has none). */
@@ -137,7 +185,7 @@ export class QwenTokenizer {
     return this.engineImpl.encode(toWellFormed(text), allow);
   }
 
-  /** Token ids of many texts; the native engine encodes them in parallel (RAYON_NUM_THREADS threads). */
+  /** Token ids of many texts, encoded in parallel (fast: `threads`; native: RAYON_NUM_THREADS threads). */
   async encodeBatch(texts: string[], options?: EncodeOptions): Promise<number[][]> {
     if (!Array.isArray(texts)) {
       throw new TokenizerError(`encodeBatch: texts must be an array of strings, got ${describe(texts)}`);
@@ -150,6 +198,32 @@ export class QwenTokenizer {
   }
 
   /**
+   * Like encodeBatch, but all ids in one Int32Array: document i is ids[offsets[i] .. offsets[i + 1]). The fast
+   * engine produces this directly (no JS array per document), which is what packing and Arrow columns want.
+   */
+  async encodeBatchFlat(texts: string[], options?: EncodeOptions): Promise<FlatEncoding> {
+    if (!Array.isArray(texts)) {
+      throw new TokenizerError(`encodeBatchFlat: texts must be an array of strings, got ${describe(texts)}`);
+    }
+    texts.forEach((t, i) => {
+      checkText(t, `encodeBatchFlat: texts[${i}]`);
+    });
+    const allow = checkEncodeOptions(options, 'encodeBatchFlat');
+    const clean = texts.map(toWellFormed);
+    if (this.engineImpl.encodeBatchFlat) return this.engineImpl.encodeBatchFlat(clean, allow);
+    const docs = await this.engineImpl.encodeBatch(clean, allow);
+    const offsets = new Int32Array(docs.length + 1);
+    docs.forEach((d, i) => {
+      offsets[i + 1] = offsets[i]! + d.length;
+    });
+    const ids = new Int32Array(offsets[docs.length]!);
+    docs.forEach((d, i) => {
+      ids.set(d, offsets[i]!);
+    });
+    return { ids, offsets };
+  }
+
+  /**
    * Ids with offsets into `text` (UTF-16 indices). Native: HF's offsets. JS engine: computed from the token bytes
    * over NFC(text) — equal to HF's whenever the text is already NFC; otherwise they index NFC(text).
    */
@@ -157,8 +231,9 @@ export class QwenTokenizer {
     checkText(text, 'encodeWithOffsets');
     const allow = checkEncodeOptions(options, 'encodeWithOffsets');
     const clean = toWellFormed(text);
-    if (this.engineImpl.encodeWithOffsets) {
-      const { ids, offsets } = await this.engineImpl.encodeWithOffsets(clean, allow);
+    const hf = await this.engineImpl.encodeWithOffsets?.(clean, allow);
+    if (hf) {
+      const { ids, offsets } = hf;
       const map = codePointToUtf16(clean);
       const last = map.length - 1;
       return {
@@ -261,6 +336,31 @@ export class QwenTokenizer {
       );
     }
     return id;
+  }
+}
+
+async function createEngine(
+  engine: EngineName | undefined,
+  json: TokenizerSource['json'],
+  threads: number,
+  kernel: 'auto' | 'cpp' | 'js',
+): Promise<EncodeEngine> {
+  if (engine === 'fast') return new FastEngine(json, { threads, kernel });
+  if (engine === 'native') return new NativeEngine(json);
+  if (engine === 'js') return JsEngine.create(json);
+  // Default: the C++ kernel when it is built and covers this file; else HF's binding; where even that does not load
+  // (a platform without its prebuilt binary), the kernel's JavaScript fallback or, for other files, xenova's.
+  const fastFits = fastEngineUnsupportedReason(json) === undefined;
+  if (fastFits && nativeKernelsStatus().available) return new FastEngine(json, { threads });
+  try {
+    return new NativeEngine(json);
+  } catch (err) {
+    if (fastFits) return new FastEngine(json, { threads });
+    try {
+      return await JsEngine.create(json);
+    } catch {
+      throw err;
+    }
   }
 }
 

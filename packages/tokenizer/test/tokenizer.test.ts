@@ -16,10 +16,15 @@ import { ADVERSARIAL } from './adversarial.js';
 
 let native: QwenTokenizer;
 let js: QwenTokenizer;
+/** Steel's kernel: C++ when the addon is built (else its JS fallback), and the JS fallback itself. */
+let fast: QwenTokenizer;
+let fastJs: QwenTokenizer;
 
 beforeAll(async () => {
   native = await loadTokenizer({ variant: 'qwen1.5', engine: 'native' });
   js = await loadTokenizer({ variant: 'qwen1.5', engine: 'js' });
+  fast = await loadTokenizer({ variant: 'qwen1.5', engine: 'fast', threads: 2 });
+  fastJs = await loadTokenizer({ variant: 'qwen1.5', engine: 'fast', kernel: 'js' });
 });
 
 // A 1 MB single line: mixed scripts and one very long letter run (a single pre-token for the BPE).
@@ -55,42 +60,72 @@ describe('variants', () => {
     // <think> is a non-special added token: it stays one id even when specials are plain text.
     expect(await q3.encode('<think>')).toEqual([151667]);
     expect(await q3.encode('<|im_end|>', { allowSpecial: true })).toEqual([151645]);
-    // Both engines agree on qwen3 too, in both modes.
-    const q3js = await loadTokenizer({ variant: 'qwen3', engine: 'js' });
-    const text = `<think>plan</think> <|im_start|>user <tool_call>{}</tool_call> ${ADVERSARIAL.specialStrings}`;
+    // All engines agree on qwen3 too, in both modes (added tokens next to each other and inside words).
+    const q3native = await loadTokenizer({ variant: 'qwen3', engine: 'native' });
+    const others = [
+      await loadTokenizer({ variant: 'qwen3', engine: 'js' }),
+      await loadTokenizer({ variant: 'qwen3', engine: 'fast' }),
+      await loadTokenizer({ variant: 'qwen3', engine: 'fast', kernel: 'js' }),
+    ];
+    const texts = [
+      `<think>plan</think> <|im_start|>user <tool_call>{}</tool_call> ${ADVERSARIAL.specialStrings}`,
+      'a<think></think><think>b</think>c<|im_end|><|im_end|>x<|fim_prefix|>def f():<|fim_suffix|>',
+      '<think\u0338> <|im_end|>\u0338 e\u0301<think>\u0301', // NFC applies to the text between added tokens only
+      ...Object.values(ADVERSARIAL),
+    ];
     for (const allowSpecial of [false, true]) {
-      expect(await q3js.encode(text, { allowSpecial })).toEqual(await q3.encode(text, { allowSpecial }));
+      const expected = await q3native.encodeBatch(texts, { allowSpecial });
+      for (const tok of others) {
+        expect(await tok.encodeBatch(texts, { allowSpecial }), `${tok.engine} ${tok.kernel}`).toEqual(expected);
+      }
     }
     // In qwen1.5 the same string is ordinary BPE text.
     expect((await native.encode('<think>')).every((id) => id < 151643)).toBe(true);
   });
 });
 
-describe('identical ids: native (HF Rust) vs js (@xenova/transformers)', () => {
+describe('identical ids: native (HF Rust) vs js (@xenova/transformers) vs fast (Steel C++ kernel, JS fallback)', () => {
   for (const [name, text] of Object.entries(ADVERSARIAL)) {
     it(`${name}`, async () => {
       for (const allowSpecial of [false, true]) {
         const a = await native.encode(text, { allowSpecial });
-        const b = await js.encode(text, { allowSpecial });
-        expect(b).toEqual(a);
+        expect(await js.encode(text, { allowSpecial }), 'js').toEqual(a);
+        expect(await fast.encode(text, { allowSpecial }), 'fast').toEqual(a);
+        expect(await fastJs.encode(text, { allowSpecial }), 'fast, JS kernel').toEqual(a);
       }
     });
   }
 
-  it('encodeBatch equals per-text encode on both engines', async () => {
+  it('encodeBatch equals per-text encode on every engine', async () => {
     const texts = Object.values(ADVERSARIAL);
     const single = await Promise.all(texts.map((t) => native.encode(t)));
-    expect(await native.encodeBatch(texts)).toEqual(single);
-    expect(await js.encodeBatch(texts)).toEqual(single);
-    expect(await native.encodeBatch([])).toEqual([]);
+    for (const tok of [native, js, fast, fastJs]) {
+      expect(await tok.encodeBatch(texts), tok.engine).toEqual(single);
+      expect(await tok.encodeBatch([])).toEqual([]);
+    }
+  });
+
+  it('encodeBatchFlat is encodeBatch in one Int32Array', async () => {
+    const texts = [...Object.values(ADVERSARIAL), 'x<|im_end|>y'];
+    for (const allowSpecial of [false, true]) {
+      const expected = await native.encodeBatch(texts, { allowSpecial });
+      for (const tok of [native, fast, fastJs]) {
+        const { ids, offsets } = await tok.encodeBatchFlat(texts, { allowSpecial });
+        expect(offsets).toHaveLength(texts.length + 1);
+        const docs = texts.map((_, i) => [...ids.subarray(offsets[i]!, offsets[i + 1]!)]);
+        expect(docs, tok.engine).toEqual(expected);
+      }
+    }
   });
 
   it('a 1 MB single line', async () => {
     const line = oneMegabyteLine();
     const a = await native.encode(line);
-    const b = await js.encode(line);
-    expect(b.length).toBe(a.length);
-    expect(b).toEqual(a);
+    for (const tok of [js, fast, fastJs]) {
+      const b = await tok.encode(line);
+      expect(b.length, tok.engine).toBe(a.length);
+      expect(b, tok.engine).toEqual(a);
+    }
     expect(native.decode(a)).toBe(line);
   });
 });
