@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorReport, type ErrorSummary, readDataset, recordsFromBatch } from '@steel/dataset';
 import { Filter } from './op.js';
-import { analysisHtml, histogramSvg } from './plots.js';
+import { analysisHtml, correlationMatrix, correlationSvg, histogramSvg } from './plots.js';
 import type { LoadedRecipe } from './recipe.js';
 import { RecipeError } from './recipe.js';
 import { parseDatasetPath } from './run-recipe.js';
@@ -66,6 +66,12 @@ export interface AnalyzeResult {
   plotPaths: string[];
   /** work_dir/analysis/index.html: the table and every plot on one page. */
   htmlPath: string;
+  /** The stats in the order of `correlation`'s rows and columns. */
+  correlationKeys: string[];
+  /** Pearson correlation of every pair of stats over the samples that have both (pandas `corr()`). */
+  correlation: number[][];
+  /** work_dir/analysis/correlation.svg: the heat-map of `correlation`. */
+  correlationPath: string;
 }
 
 export interface AnalyzeOptions {
@@ -107,6 +113,8 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
   mkdirSync(dirname(statsPath), { recursive: true });
   const errors = new ErrorReport();
   const values = new Map<string, number[]>();
+  // The same stats aligned by sample (NaN where a sample lacks one), for the correlations.
+  const aligned = new Map<string, number[]>();
   const lines: string[] = [];
   let count = 0;
   let opErrors = 0;
@@ -115,7 +123,7 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
     const res = computeAllStats(filters, recs);
     opErrors += res.errors;
     for (const s of res.samples) {
-      count++;
+      const row = count++;
       const stats = s[STATS_KEY] ?? {};
       lines.push(JSON.stringify({ [STATS_KEY]: stats }));
       for (const [k, v] of Object.entries(stats)) {
@@ -126,6 +134,13 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
           values.set(k, arr);
         }
         arr.push(v);
+        let col = aligned.get(k);
+        if (!col) {
+          col = [];
+          aligned.set(k, col);
+        }
+        while (col.length < row) col.push(Number.NaN);
+        col.push(v);
       }
     }
     opts.onProgress?.(count);
@@ -172,6 +187,11 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
     writeFileSync(p, svgs[s.key]!);
     plotPaths.push(p);
   }
+  const correlationKeys = summaries.map((s) => s.key);
+  const correlation = correlationMatrix(correlationKeys.map((k) => aligned.get(k) ?? []));
+  const corrSvg = correlationSvg(correlationKeys, correlation);
+  const correlationPath = join(analysisDir, 'correlation.svg');
+  writeFileSync(correlationPath, corrSvg);
   const htmlPath = join(analysisDir, 'index.html');
   writeFileSync(
     htmlPath,
@@ -182,11 +202,15 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
       summaries,
       svgs,
       opOfStat,
+      correlationSvg: corrSvg,
     }),
   );
   return {
     plotPaths,
     htmlPath,
+    correlationKeys,
+    correlation,
+    correlationPath,
     samples: count,
     summaries,
     errors: opErrors,

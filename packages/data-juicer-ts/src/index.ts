@@ -118,7 +118,15 @@ export {
   type PipelineOptions,
   type TraceEntry,
 } from './pipeline.js';
-export { type AnalysisPageInput, analysisHtml, type HistogramOptions, histogramCounts, histogramSvg } from './plots.js';
+export {
+  type AnalysisPageInput,
+  analysisHtml,
+  correlationMatrix,
+  correlationSvg,
+  type HistogramOptions,
+  histogramCounts,
+  histogramSvg,
+} from './plots.js';
 export { compilePyRegex, PyRegexError, pyReplacer } from './pyregex.js';
 export { pyLen, pyStrip, splitlines } from './pystr.js';
 export {

@@ -127,6 +127,8 @@ export interface AnalysisPageInput {
   svgs: Record<string, string>;
   /** Which filter produced each stat key (shown as a caption). */
   opOfStat?: Record<string, string>;
+  /** The correlation heat-map (SVG markup), shown after the table. */
+  correlationSvg?: string;
 }
 
 /** A standalone HTML page: the describe table, then each stat's histogram + box plot. */
@@ -171,9 +173,111 @@ figcaption{font-size:12px;color:#555;text-align:center}
 <h1>${esc(page.title)}</h1>
 <p>${page.samples} samples analysed${page.errors ? `, ${page.errors} stat computations failed (those samples lack that stat)` : ''}. Nothing was dropped: every filter only computed its stats.</p>
 ${table}
+${page.correlationSvg ? `<figure id="correlation">${page.correlationSvg}<figcaption>correlation of the stats</figcaption></figure>` : ''}
 <div class="grid">
 ${figures}
 </div>
 </body></html>
 `;
+}
+
+/**
+ * pandas `DataFrame.corr()` (Pearson) of aligned columns: each pair over the rows where both values are finite
+ * (NaN marks a sample without that stat); NaN when fewer than 2 such rows or a constant column among them.
+ */
+export function correlationMatrix(columns: ReadonlyArray<ArrayLike<number>>): number[][] {
+  const k = columns.length;
+  const out = Array.from({ length: k }, () => new Array<number>(k).fill(Number.NaN));
+  for (let a = 0; a < k; a++) {
+    for (let b = a; b < k; b++) {
+      const x = columns[a]!;
+      const y = columns[b]!;
+      const n = Math.min(x.length, y.length);
+      let m = 0;
+      let sx = 0;
+      let sy = 0;
+      for (let i = 0; i < n; i++) {
+        if (Number.isFinite(x[i]!) && Number.isFinite(y[i]!)) {
+          m++;
+          sx += x[i]!;
+          sy += y[i]!;
+        }
+      }
+      if (m < 2) continue;
+      const mx = sx / m;
+      const my = sy / m;
+      let cxy = 0;
+      let cxx = 0;
+      let cyy = 0;
+      for (let i = 0; i < n; i++) {
+        if (Number.isFinite(x[i]!) && Number.isFinite(y[i]!)) {
+          const dx = x[i]! - mx;
+          const dy = y[i]! - my;
+          cxy += dx * dy;
+          cxx += dx * dx;
+          cyy += dy * dy;
+        }
+      }
+      const r = cxx > 0 && cyy > 0 ? Math.max(-1, Math.min(1, cxy / Math.sqrt(cxx * cyy))) : Number.NaN;
+      out[a]![b] = r;
+      out[b]![a] = r;
+    }
+  }
+  return out;
+}
+
+/** Diverging colour for a correlation in [-1, 1]: blue (-1), white (0), red (+1); grey for NaN. */
+function correlationColour(r: number): string {
+  if (!Number.isFinite(r)) return '#dddddd';
+  const t = Math.abs(r);
+  const mix = (c: number) => Math.round(255 + (c - 255) * t);
+  return r >= 0 ? `rgb(${mix(178)},${mix(24)},${mix(43)})` : `rgb(${mix(33)},${mix(102)},${mix(172)})`;
+}
+
+/** The correlation heat-map of the analyzer (one cell per pair of stats, the coefficient written in it) as SVG. */
+export function correlationSvg(keys: readonly string[], matrix: readonly (readonly number[])[]): string {
+  const cell = 44;
+  const labelW = 8 + 7 * Math.max(4, ...keys.map((k) => k.length));
+  const left = labelW;
+  const top = 40;
+  const bottom = labelW;
+  const legendW = 70;
+  const W = left + cell * keys.length + legendW;
+  const H = top + cell * keys.length + bottom;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">correlation of the stats (Pearson)</text>`,
+  ];
+  keys.forEach((ka, a) => {
+    const y = top + a * cell;
+    out.push(`<text x="${left - 6}" y="${y + cell / 2 + 4}" text-anchor="end">${esc(ka)}</text>`);
+    const x = left + a * cell + cell / 2;
+    const ly = top + keys.length * cell + 6;
+    out.push(`<text x="${x}" y="${ly}" text-anchor="end" transform="rotate(-60 ${x} ${ly})">${esc(ka)}</text>`);
+    keys.forEach((kb, b) => {
+      const r = matrix[a]?.[b] ?? Number.NaN;
+      const cx = left + b * cell;
+      out.push(
+        `<rect x="${cx}" y="${y}" width="${cell}" height="${cell}" fill="${correlationColour(r)}" stroke="white"><title>${esc(ka)} / ${esc(kb)}: ${Number.isFinite(r) ? r.toFixed(4) : 'NaN'}</title></rect>`,
+        `<text x="${cx + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" fill="${Math.abs(r) > 0.6 ? 'white' : 'black'}">${Number.isFinite(r) ? r.toFixed(2) : '–'}</text>`,
+      );
+    });
+  });
+  // Legend: -1 … 1.
+  const lx = left + keys.length * cell + 20;
+  const lh = Math.max(60, keys.length * cell);
+  for (let i = 0; i < 20; i++) {
+    const r = 1 - (2 * i) / 19;
+    out.push(
+      `<rect x="${lx}" y="${(top + (i * lh) / 20).toFixed(2)}" width="14" height="${(lh / 20 + 0.5).toFixed(2)}" fill="${correlationColour(r)}"/>`,
+    );
+  }
+  out.push(
+    `<text x="${lx + 18}" y="${top + 8}">1</text>`,
+    `<text x="${lx + 18}" y="${top + lh / 2 + 4}">0</text>`,
+    `<text x="${lx + 18}" y="${top + lh}">-1</text>`,
+    '</svg>',
+  );
+  return out.join('\n');
 }

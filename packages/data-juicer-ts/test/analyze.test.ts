@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeRecipe, describeStat, loadRecipeObject } from '../src/index.js';
+import { analyzeRecipe, correlationMatrix, describeStat, loadRecipeObject } from '../src/index.js';
 
 describe('analyzer', () => {
   it('describeStat matches pandas describe (ddof 1 std, linear percentiles)', () => {
@@ -38,5 +38,28 @@ describe('analyzer', () => {
     expect(r.summaries.find((s) => s.key === 'max_line_length')!.max).toBe(6);
     expect(readFileSync(r.statsPath, 'utf8').trim().split('\n')).toHaveLength(3);
     expect(readFileSync(r.overallCsvPath, 'utf8').split('\n')[0]).toBe(',text_len,max_line_length');
+    // text_len 3, 6, 4 and max_line_length 3, 6, 2: r = 48 / sqrt(42 * 78) by hand (deviations in thirds).
+    expect(r.correlationKeys).toEqual(['text_len', 'max_line_length']);
+    expect(r.correlation[0]![1]).toBeCloseTo(48 / Math.sqrt(42 * 78), 12);
+    expect(r.correlation[1]![1]).toBeCloseTo(1, 12);
+    const svg = readFileSync(r.correlationPath, 'utf8');
+    expect(svg.match(/<title>/g)).toHaveLength(4);
+    expect(svg).toContain('<title>text_len / max_line_length: 0.8386</title>');
+    expect(readFileSync(r.htmlPath, 'utf8')).toContain('<figure id="correlation">');
+  });
+
+  it('correlationMatrix is pandas corr(): Pearson over the pairs present, NaN for a constant column', () => {
+    const x = [1, 2, 3, 4];
+    const y = [1, 3, 2, 4]; // deviations ±1.5, ±0.5: cov 4, variances 5 -> 0.8
+    const z = [4, 3, 2, 1];
+    const c = [5, 5, 5, 5];
+    const w = [Number.NaN, 2, 4, 6]; // with x over rows 1..3: exactly linear
+    const m = correlationMatrix([x, y, z, c, w]);
+    expect(m[0]![1]).toBeCloseTo(0.8, 12);
+    expect(m[0]![2]).toBeCloseTo(-1, 12);
+    expect(m[0]![3]).toBeNaN();
+    expect(m[3]![3]).toBeNaN();
+    expect(m[0]![4]).toBeCloseTo(1, 12);
+    expect(m[4]![0]).toBe(m[0]![4]);
   });
 });
