@@ -7,6 +7,7 @@ export {
   measureMatmulPeak,
   timeVocabPart,
 } from './bench.js';
+export type { PostTrainPosition } from './checkpoint.js';
 export {
   applyRetention,
   CHECKPOINTS_DIR,
@@ -36,6 +37,7 @@ export {
   type SourceState,
   WindowSource,
 } from './data/source.js';
+export { type LoopInput, type LoopResult, type StageData, trainingLoop } from './loop.js';
 export {
   type LossGraph,
   type ModelDefinition,
@@ -57,6 +59,49 @@ export {
 } from './optimizer.js';
 export { ownBuffer, ParallelAdamW } from './parallel.js';
 export { type LossPoint, lossCurveSvg, writeLossPlot } from './plot.js';
+export { PreferenceBatcher, pairRows, type RowBatch, SftBatcher, sftRowsPerEpoch } from './posttrain/batches.js';
+export {
+  type PostTrainConfig,
+  type PostTrainStage,
+  parsePostTrainConfig,
+  resolveSchedule,
+  STEEL_POSTTRAIN_DEFAULTS,
+} from './posttrain/config.js';
+export {
+  type ChatSourceSpec,
+  type LoadChatOptions,
+  type LoadStats,
+  loadPreferenceSet,
+  loadSftSet,
+  type PreferenceSet,
+  type SftSet,
+} from './posttrain/dataset.js';
+export { DPO_LOSS_KINDS, type DpoLossKind, type DpoOptions, dpoLossBuilder, rowLogpGraph } from './posttrain/dpo.js';
+export {
+  type ChatFormat,
+  type ChatTokenizer,
+  chatFormat,
+  type EncodedPair,
+  type EncodedSample,
+  encodeChatSamples,
+  encodePreferenceSamples,
+} from './posttrain/encode.js';
+export { Mixture, MixtureCursor, type MixtureOptions, type MixturePosition } from './posttrain/mixture.js';
+export {
+  type ChatSample,
+  type ChatTurn,
+  type PreferenceSample,
+  parseChatRecord,
+  parsePreferenceRecord,
+} from './posttrain/records.js';
+export {
+  type PairLogps,
+  REFERENCE_FILE,
+  ReferenceScorer,
+  type RowLogps,
+  scoreAllPairs,
+} from './posttrain/reference.js';
+export { type PostTrainOptions, type PostTrainSummary, REJECTED_FILE, runPostTraining } from './posttrain/run.js';
 export {
   LOSS_PLOT_FILE,
   METRICS_FILE,

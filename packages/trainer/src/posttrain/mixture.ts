@@ -14,6 +14,8 @@ export interface MixtureOptions {
   /** Samples per epoch with weights (default: the sum of sizes). */
   epochSamples?: number;
   seed: number;
+  /** Shuffle the epoch's picks (default true); false keeps source order (evaluation sets, curricula). */
+  shuffle?: boolean;
 }
 
 /** sfc32: a small, fast, seedable generator (uniform [0, 1)). */
@@ -108,7 +110,7 @@ export class Mixture {
         out[k++] = this.starts[i]! + perm![p - cycle * n]!;
       }
     });
-    shuffle(out, rngFor(seed, 0, epoch));
+    if (this.opts.shuffle !== false) shuffle(out, rngFor(seed, 0, epoch));
     this.cached = { epoch, order: out };
     return out;
   }
