@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ArpaModel, createOp, createOpAsync, type Filter, Pipeline, SentencePieceModel } from '../src/index.js';
+import {
+  ArpaModel,
+  createOp,
+  createOpAsync,
+  type Deduplicator,
+  type Filter,
+  minhashShingles,
+  Pipeline,
+  SentencePieceModel,
+} from '../src/index.js';
 import { fixturePath } from './helpers.js';
 
 // tiny.sp.model and the pieces were made by tools/fixtures/data-juicer/gen_sp_model.py with Python sentencepiece.
@@ -64,6 +73,40 @@ describe('SentencePiece words (tokenization: true)', () => {
     ]))
       out.push(...b.map((s) => String(s.text)));
     expect(out).toEqual([exp.texts[0]]);
+  });
+});
+
+describe('minhash with tokenization: sentencepiece', () => {
+  it('shingles are window-size runs of pieces joined with "" (from the Python pieces)', async () => {
+    const sp = await SentencePieceModel.load(SP);
+    exp.texts.forEach((t, i) => {
+      const pieces = exp.pieces[i]!;
+      const want = new Set(
+        pieces.slice(0, Math.max(0, pieces.length - 4)).map((_, k) => pieces.slice(k, k + 5).join('')),
+      );
+      expect(minhashShingles(t, 'sentencepiece', 5, (x) => sp.encodeAsPieces(x))).toEqual(want);
+    });
+  });
+
+  it('deduplicates on the pieces of the lower-cased text; the model is required and loaded first', async () => {
+    const d = await createOpAsync<Deduplicator>('document_minhash_deduplicator', {
+      tokenization: 'sentencepiece',
+      tokenizer_model: SP,
+    });
+    const [a, b] = [exp.texts[0]!, exp.texts[1]!];
+    expect(d.dedupTexts([a, a.toUpperCase(), b, a])).toEqual([a, b]);
+    const unprepared = createOp<Deduplicator>('document_minhash_deduplicator', {
+      tokenization: 'sentencepiece',
+      tokenizer_model: SP,
+    });
+    expect(() => unprepared.hashText(a)).toThrow('document_minhash_deduplicator: await op.prepare() first');
+    const missing = createOp('document_minhash_deduplicator', {
+      tokenization: 'sentencepiece',
+      tokenizer_model: '/nope/x.model',
+    });
+    await expect(missing.prepare()).rejects.toThrow(
+      'document_minhash_deduplicator.tokenizer_model: no such file: /nope/x.model',
+    );
   });
 });
 

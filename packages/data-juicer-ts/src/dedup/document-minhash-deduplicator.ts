@@ -4,6 +4,7 @@ import { ParamError, type ParamValues } from '../params.js';
 import { compilePyRegex, stripRawPrefix } from '../pyregex.js';
 import type { OpDefinition } from '../registry.js';
 import { MINHASH_KEY } from '../sample.js';
+import { SentencePieceModel } from '../sentencepiece.js';
 import { optimalLshParams } from './lsh-params.js';
 import { MT19937 } from './mt19937.js';
 
@@ -30,10 +31,22 @@ export function minhashPermutations(numPerm: number): { a: bigint[]; b: bigint[]
 
 const PUNCTUATION_SPLIT = /\p{P}/u;
 
-/** The set of shingles (UTF-8 strings) of a text. */
-export function minhashShingles(text: string, tokenization: string, window: number): Set<string> {
+/**
+ * The set of shingles (UTF-8 strings) of a text. `sentencepiece` needs `pieces` (a model's encode_as_pieces); its
+ * shingles are `window` consecutive pieces joined with "" (Data-Juicer's `''.join`), the others join with " ".
+ */
+export function minhashShingles(
+  text: string,
+  tokenization: string,
+  window: number,
+  pieces?: (text: string) => string[],
+): Set<string> {
   const out = new Set<string>();
-  if (tokenization === 'character') {
+  if (tokenization === 'sentencepiece') {
+    if (!pieces) throw new Error('minhashShingles: tokenization "sentencepiece" needs the model\'s pieces function');
+    const ps = pieces(text);
+    for (let i = 0; i + window <= ps.length; i++) out.add(ps.slice(i, i + window).join(''));
+  } else if (tokenization === 'character') {
     const chars = Array.from(text);
     for (let i = 0; i + window <= chars.length; i++) out.add(chars.slice(i, i + window).join(''));
   } else {
@@ -50,6 +63,9 @@ export class DocumentMinhashDeduplicator extends Deduplicator {
   private readonly permA: bigint[];
   private readonly permB: bigint[];
   private readonly ignore: RegExp | null;
+  /** tokenization: sentencepiece: the model path, and the model once prepare() has loaded it. */
+  private readonly spPath: string | null;
+  private sp: SentencePieceModel | null = null;
 
   constructor(params: ParamValues) {
     super('document_minhash_deduplicator', params);
@@ -62,13 +78,31 @@ export class DocumentMinhashDeduplicator extends Deduplicator {
     ({ a: this.permA, b: this.permB } = minhashPermutations(numPerm));
     const pat = params.ignore_pattern as string | null;
     this.ignore = pat === null ? null : compilePyRegex(stripRawPrefix(pat));
+    this.spPath = params.tokenization === 'sentencepiece' ? (params.tokenizer_model as string) : null;
+  }
+
+  override async prepare(): Promise<void> {
+    if (this.spPath && !this.sp)
+      this.sp = await SentencePieceModel.load(this.spPath, 'document_minhash_deduplicator.tokenizer_model');
+  }
+
+  override needsPrepare(): boolean {
+    return this.spPath !== null && this.sp === null;
   }
 
   /** The signature: per permutation, min over shingles of ((h*a + b) mod 2^64 mod (2^61-1)) & 0xffffffff. */
   signature(text: string): number[] {
     if (this.params.lowercase) text = text.toLowerCase();
     if (this.ignore) text = text.replace(this.ignore, '');
-    const shingles = minhashShingles(text, this.params.tokenization as string, this.params.window_size as number);
+    if (this.needsPrepare())
+      throw new Error(`document_minhash_deduplicator: await op.prepare() first (it loads ${this.spPath})`);
+    const sp = this.sp;
+    const shingles = minhashShingles(
+      text,
+      this.params.tokenization as string,
+      this.params.window_size as number,
+      sp ? (t) => sp.encodeAsPieces(t) : undefined,
+    );
     if (shingles.size === 0)
       throw new Error(
         `document_minhash_deduplicator: text has fewer than window_size (${this.params.window_size}) tokens, so no shingles; Data-Juicer fails on it too`,
@@ -159,13 +193,13 @@ export const documentMinhashDeduplicator: OpDefinition = {
       type: 'string',
       default: null,
       nullable: true,
-      description: 'SentencePiece model for tokenization: sentencepiece (not supported yet)',
+      description: 'SentencePiece .model file, required for tokenization: sentencepiece (nothing is downloaded)',
     },
   },
   create: (p) => {
-    if (p.tokenization === 'sentencepiece')
+    if (p.tokenization === 'sentencepiece' && p.tokenizer_model === null)
       throw new ParamError(
-        'document_minhash_deduplicator.tokenization: "sentencepiece" needs a SentencePiece model, which is not supported yet; use space, punctuation or character',
+        'document_minhash_deduplicator.tokenizer_model: required when tokenization is "sentencepiece": the path of a SentencePiece .model file; nothing is downloaded',
       );
     const b = p.num_bands as number | null;
     const r = p.num_rows_per_band as number | null;
