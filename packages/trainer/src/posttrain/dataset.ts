@@ -128,6 +128,13 @@ function reject(
   errors?.record({ file, line, reason, ...(message ? { message } : {}) });
 }
 
+function rejectedText(stats: LoadStats): string {
+  const why = Object.entries(stats.byReason)
+    .map(([r, n]) => `${r}: ${n}`)
+    .join(', ');
+  return `${stats.rejected} rejected${why ? ` — ${why}` : ''}; the rejected-records report has each one`;
+}
+
 async function dataHash(files: string[][], opts: LoadChatOptions, kind: string): Promise<string> {
   const parts = [
     kind,
