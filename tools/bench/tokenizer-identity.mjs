@@ -1,7 +1,9 @@
-// Manual check (not a test): ids of the native engine (HF Rust `tokenizers`, the reference) and the pure-JS engine
-// are identical on every string field of every record of the given files/folders; decode round-trips to NFC.
-// Usage: node tools/bench/tokenizer-identity.mjs <file|dir>... [--variant qwen1.5|qwen3] [--allow-special]
-// Prints one JSON object: per source file {records, strings, bytes, tokens, mismatches, roundTripFailures}.
+// Manual check (not a test): ids of every engine equal those of the native engine (HF Rust `tokenizers`, the
+// reference) on every string field of every record of the given files/folders; decode round-trips to NFC.
+// Engines compared: js (@xenova/transformers), fast (Steel's C++ kernel, @steel/kernels-native) and fast-js (the
+// same kernel's JavaScript fallback).
+// Usage: node tools/bench/tokenizer-identity.mjs <file|dir>... [--variant qwen1.5|qwen3] [--allow-special] [--skip-js]
+// Prints one JSON object: per source file {records, strings, bytes, tokens, mismatches: {engine: n}, roundTripFailures}.
 import { listDatasetFiles, readDataset, recordsFromBatch } from '@steel/dataset';
 import { loadTokenizer, toWellFormed } from '@steel/tokenizer';
 
@@ -23,12 +25,19 @@ function* strings(v) {
 }
 
 const native = await loadTokenizer({ variant, engine: 'native' });
-const js = await loadTokenizer({ variant, engine: 'js' });
+const others = {
+  ...(flag('--skip-js') ? {} : { js: await loadTokenizer({ variant, engine: 'js' }) }),
+  fast: await loadTokenizer({ variant, engine: 'fast' }),
+  'fast-js': await loadTokenizer({ variant, engine: 'fast', kernel: 'js' }),
+};
+if (others.fast.kernel !== 'cpp')
+  process.stderr.write('warning: the C++ kernel is not built; fast = its JS fallback\n');
+const noMismatches = () => Object.fromEntries(Object.keys(others).map((k) => [k, 0]));
 const files = await listDatasetFiles(inputs);
 const perFile = [];
 const examples = [];
 for (const file of files) {
-  const s = { file, records: 0, strings: 0, bytes: 0, tokens: 0, mismatches: 0, roundTripFailures: 0 };
+  const s = { file, records: 0, strings: 0, bytes: 0, tokens: 0, mismatches: noMismatches(), roundTripFailures: 0 };
   for await (const batch of readDataset(file)) {
     const texts = [];
     for (const rec of recordsFromBatch(batch)) {
@@ -36,21 +45,25 @@ for (const file of files) {
       for (const t of strings(rec)) texts.push(t);
     }
     const a = await native.encodeBatch(texts, { allowSpecial });
-    const b = await js.encodeBatch(texts, { allowSpecial });
+    const got = {};
+    for (const [name, tok] of Object.entries(others)) got[name] = await tok.encodeBatch(texts, { allowSpecial });
     texts.forEach((t, i) => {
       s.strings++;
       s.bytes += Buffer.byteLength(t);
       s.tokens += a[i].length;
-      const same = a[i].length === b[i].length && a[i].every((x, k) => x === b[i][k]);
-      if (!same) {
-        s.mismatches++;
-        if (examples.length < 5) examples.push({ file, text: t.slice(0, 200) });
+      for (const [name, ids] of Object.entries(got)) {
+        const b = ids[i];
+        const same = a[i].length === b.length && a[i].every((x, k) => x === b[k]);
+        if (!same) {
+          s.mismatches[name]++;
+          if (examples.length < 5) examples.push({ file, engine: name, text: t.slice(0, 200) });
+        }
       }
       if (native.decode(a[i]) !== toWellFormed(t).normalize('NFC')) s.roundTripFailures++;
     });
   }
   perFile.push(s);
-  process.stderr.write(`${file}: ${s.strings} strings, ${s.mismatches} mismatches\n`);
+  process.stderr.write(`${file}: ${s.strings} strings, mismatches ${JSON.stringify(s.mismatches)}\n`);
 }
 const total = perFile.reduce(
   (t, s) => ({
@@ -58,9 +71,12 @@ const total = perFile.reduce(
     strings: t.strings + s.strings,
     bytes: t.bytes + s.bytes,
     tokens: t.tokens + s.tokens,
-    mismatches: t.mismatches + s.mismatches,
+    mismatches: Object.fromEntries(Object.keys(t.mismatches).map((k) => [k, t.mismatches[k] + s.mismatches[k]])),
     roundTripFailures: t.roundTripFailures + s.roundTripFailures,
   }),
-  { records: 0, strings: 0, bytes: 0, tokens: 0, mismatches: 0, roundTripFailures: 0 },
+  { records: 0, strings: 0, bytes: 0, tokens: 0, mismatches: noMismatches(), roundTripFailures: 0 },
 );
-process.stdout.write(`${JSON.stringify({ variant, allowSpecial, total, files: perFile, examples })}\n`);
+const engines = Object.fromEntries(
+  Object.entries(others).map(([k, tok]) => [k, { engine: tok.engine, kernel: tok.kernel }]),
+);
+process.stdout.write(`${JSON.stringify({ variant, allowSpecial, engines, total, files: perFile, examples })}\n`);

@@ -199,6 +199,7 @@ export async function packTexts(
       variant: tokenizer.variant,
       vocabulary: tokenizer.origin,
       engine: tokenizer.engine,
+      ...(tokenizer.kernel ? { kernel: tokenizer.kernel, threads: tokenizer.threads } : {}),
       vocabSize: tokenizer.vocabSize,
       allowSpecial,
     },

@@ -13,7 +13,9 @@ interface TokenizeOptions {
   textKey: string;
   variant: string;
   tokenizer?: string;
-  engine: string;
+  /** fast | native | js; unset: the library's default (fast when its C++ addon is built, else native). */
+  engine?: string;
+  threads?: string;
   blockSize: string;
   chunkBlocks: string;
   steelCompat?: boolean;
@@ -64,9 +66,10 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
   if (!(VARIANT_NAMES as readonly string[]).includes(opts.variant)) {
     throw new CliError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got '${opts.variant}'`);
   }
-  if (opts.engine !== 'native' && opts.engine !== 'js') {
-    throw new CliError(`--engine must be native or js, got '${opts.engine}'`);
+  if (opts.engine !== undefined && !['fast', 'native', 'js'].includes(opts.engine)) {
+    throw new CliError(`--engine must be fast, native or js, got '${opts.engine}'`);
   }
+  const threads = opts.threads === undefined ? undefined : positiveInt('--threads', opts.threads);
   const blockSize = positiveInt('--block-size', opts.blockSize);
   const chunkBlocks = positiveInt('--chunk-blocks', opts.chunkBlocks);
   let shard = { index: 0, count: 1 };
@@ -125,7 +128,8 @@ export async function runTokenize(opts: TokenizeOptions): Promise<TokenizeSummar
   try {
     tokenizer = await loadTokenizer({
       variant: opts.variant as VariantName,
-      engine: opts.engine as EngineName,
+      ...(opts.engine ? { engine: opts.engine as EngineName } : {}),
+      ...(threads ? { threads } : {}),
       ...(opts.tokenizer ? { path: opts.tokenizer } : {}),
     });
   } catch (err) {
@@ -214,7 +218,11 @@ export function registerTokenize(program: Command): void {
       '--tokenizer <path>',
       'use this tokenizer.json, or folder (tokenizer.json or vocab.json + merges.txt + tokenizer_config.json)',
     )
-    .option('--engine <name>', 'native (HF Rust, fast) | js (pure JS)', 'native')
+    .option(
+      '--engine <name>',
+      "fast (Steel's C++ BPE) | native (HF Rust) | js (pure JS); default: fast when its addon is built, else native",
+    )
+    .option('--threads <n>', 'threads of the fast engine (default: RAYON_NUM_THREADS, else the number of CPUs)')
     .option('--block-size <n>', 'training context length; windows are block-size + 1 tokens', '2048')
     .option(
       '--chunk-blocks <n>',
