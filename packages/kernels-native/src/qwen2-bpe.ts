@@ -64,7 +64,11 @@ export function qwen2BpeTablesFromVocab(
   vocab: Readonly<Record<string, number>>,
   merges: ReadonlyArray<string | readonly [string, string]>,
 ): Qwen2BpeTables {
-  const id = (token: string): number | undefined => (Object.hasOwn(vocab, token) ? vocab[token] : undefined);
+  // One property read per lookup; the typeof check rejects inherited names such as "constructor".
+  const id = (token: string): number | undefined => {
+    const v = vocab[token];
+    return typeof v === 'number' ? v : undefined;
+  };
   const byteIds = new Int32Array(256).fill(-1);
   byteLevelAlphabet().forEach((ch, b) => {
     const v = id(ch);

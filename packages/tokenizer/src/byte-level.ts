@@ -17,64 +17,62 @@ export function bytesToUnicode(): number[] {
 export class TokenBytes {
   private readonly data: Uint8Array;
   private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
   /** One past the largest id; ids below it without an entry have start -1. */
   readonly size: number;
   readonly specialIds: ReadonlySet<number>;
 
   constructor(json: TokenizerJson) {
-    const unicodeToByte = new Map<number, number>();
+    // Stand-in code points are all below U+0144: a flat table beats a Map (this runs for 151k tokens at every load).
+    const unicodeToByte = new Int16Array(0x144).fill(-1);
     bytesToUnicode().forEach((cp, b) => {
-      unicodeToByte.set(cp, b);
+      unicodeToByte[cp] = b;
     });
+    const entries = Object.entries(json.model.vocab);
     let maxId = -1;
-    for (const id of Object.values(json.model.vocab)) maxId = Math.max(maxId, id);
-    for (const t of json.added_tokens) maxId = Math.max(maxId, t.id);
-    this.size = maxId + 1;
-    const pieces: Array<Uint8Array | undefined> = new Array(this.size);
-    let total = 0;
-    for (const [token, id] of Object.entries(json.model.vocab)) {
-      const bytes = new Uint8Array(token.length);
-      let k = 0;
-      for (const ch of token) {
-        const b = unicodeToByte.get(ch.codePointAt(0)!);
-        // Not a byte-level token (cannot happen in Qwen's vocab): keep its UTF-8 so decode still shows something.
-        if (b === undefined) {
-          pieces[id] = new TextEncoder().encode(token);
-          k = -1;
-          break;
-        }
-        bytes[k++] = b;
-      }
-      if (k >= 0) pieces[id] = bytes.subarray(0, k);
-      total += pieces[id]!.length;
+    let chars = 0;
+    for (const [token, id] of entries) {
+      if (id > maxId) maxId = id;
+      chars += token.length;
     }
     const enc = new TextEncoder();
-    const special = new Set<number>();
-    for (const t of json.added_tokens) {
-      pieces[t.id] = enc.encode(t.content);
-      total += pieces[t.id]!.length;
-      if (t.special) special.add(t.id);
-    }
-    this.specialIds = special;
-    this.data = new Uint8Array(total);
-    this.starts = new Int32Array(this.size + 1).fill(-1);
+    const added = json.added_tokens.map((t) => enc.encode(t.content));
+    for (const t of json.added_tokens) if (t.id > maxId) maxId = t.id;
+    this.size = maxId + 1;
+    this.starts = new Int32Array(this.size).fill(-1);
+    this.ends = new Int32Array(this.size).fill(-1);
+    // A byte-level token has one byte per UTF-16 unit; any other token (not in Qwen's vocab) at most three.
+    let data = new Uint8Array(chars * 3 + added.reduce((n, a) => n + a.length, 0));
     let off = 0;
-    for (let id = 0; id < this.size; id++) {
-      const p = pieces[id];
-      if (!p) continue;
-      this.starts[id] = off;
-      this.data.set(p, off);
-      off += p.length;
+    for (const [token, id] of entries) {
+      const start = off;
+      let k = 0;
+      for (; k < token.length; k++) {
+        const c = token.charCodeAt(k);
+        const b = c < 0x144 ? unicodeToByte[c]! : -1;
+        if (b < 0) break;
+        data[off++] = b;
+      }
+      if (k < token.length) {
+        // Not a byte-level token: keep its UTF-8 so decode still shows something.
+        off = start + enc.encodeInto(token, data.subarray(start)).written;
+      }
+      this.starts[id] = start;
+      this.ends[id] = off;
     }
-    this.starts[this.size] = off;
-    this.ends = new Int32Array(this.size);
-    for (let id = 0; id < this.size; id++) {
-      const p = pieces[id];
-      this.ends[id] = p ? this.starts[id]! + p.length : -1;
-    }
+    const special = new Set<number>();
+    json.added_tokens.forEach((t, i) => {
+      const bytes = added[i]!;
+      data.set(bytes, off);
+      this.starts[t.id] = off;
+      off += bytes.length;
+      this.ends[t.id] = off;
+      if (t.special) special.add(t.id);
+    });
+    this.specialIds = special;
+    if (off < data.length / 2) data = data.slice(0, off);
+    this.data = data;
   }
-
-  private readonly ends: Int32Array;
 
   has(id: number): boolean {
     return Number.isInteger(id) && id >= 0 && id < this.size && this.starts[id]! >= 0;

@@ -108,7 +108,9 @@ export class QwenTokenizer {
   readonly padToken: string | null;
   private readonly bytes: TokenBytes;
   private readonly chat: ChatTemplate;
-  private readonly tokenIds: Map<string, number>;
+  /** Built on the first tokenToId call: a 151k-entry Map costs load time most users never need. */
+  private tokenIds: Map<string, number> | undefined;
+  private readonly vocabulary: { vocab: Readonly<Record<string, number>>; added: ReadonlyArray<[string, number]> };
 
   private constructor(
     private readonly engineImpl: EncodeEngine,
@@ -128,8 +130,10 @@ export class QwenTokenizer {
       eos_token: this.eosToken,
       pad_token: this.padToken,
     });
-    this.tokenIds = new Map(Object.entries(source.json.model.vocab));
-    for (const t of source.json.added_tokens) this.tokenIds.set(t.content, t.id);
+    this.vocabulary = {
+      vocab: source.json.model.vocab,
+      added: source.json.added_tokens.map((t) => [t.content, t.id] as [string, number]),
+    };
   }
 
   /** @internal use loadTokenizer */
@@ -324,6 +328,10 @@ export class QwenTokenizer {
   }
 
   tokenToId(token: string): number | undefined {
+    if (!this.tokenIds) {
+      this.tokenIds = new Map(Object.entries(this.vocabulary.vocab));
+      for (const [content, id] of this.vocabulary.added) this.tokenIds.set(content, id);
+    }
     return this.tokenIds.get(token);
   }
 
