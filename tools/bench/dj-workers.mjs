@@ -9,8 +9,11 @@
 // the run, and a hash of the export + stats files (np 1 and np 2 must write the same bytes; the bench fails if not).
 // The I/O floor (read + JSON.parse + JSON.stringify + write of the same file, no ops) runs in the same rounds.
 //
+// With --wait-idle P, each round first waits (up to --wait-max seconds, default 600) until the CPUs were at least
+// P % idle over 3 s (/proc/stat), so that rounds land in quiet moments of a shared machine; the idle share seen and
+// the wait are recorded per round.
 // Usage: node tools/bench/dj-workers.mjs <file.jsonl> [more.jsonl ...] [--repeat N] [--rounds R] [--np 1,2]
-//        [--chunk-bytes B]
+//        [--chunk-bytes B] [--wait-idle P] [--wait-max S]
 // Prints one JSON object to stdout. Build first: npx nx run @steel/data-juicer-ts:build
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -107,11 +110,15 @@ let repeat = 8;
 let rounds = 3;
 let nps = [1, 2];
 let chunkBytes = '';
+let waitIdle = 0;
+let waitMax = 600;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--repeat') repeat = Number(args[++i]);
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
   else if (args[i] === '--np') nps = args[++i].split(',').map(Number);
   else if (args[i] === '--chunk-bytes') chunkBytes = args[++i];
+  else if (args[i] === '--wait-idle') waitIdle = Number(args[++i]);
+  else if (args[i] === '--wait-max') waitMax = Number(args[++i]);
   else files.push(args[i]);
 }
 if (files.length === 0) {
@@ -146,21 +153,51 @@ function run(mode, np) {
   return { ...r, process_seconds: processSeconds, load1, hash };
 }
 
+/** Share of CPU time the whole machine spent idle over the next `ms` milliseconds (Linux /proc/stat). */
+async function idleShare(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
 const loadBefore = loadavg();
 const runs = Object.fromEntries(nps.map((np) => [np, []]));
 const floor = [];
+const roundInfo = [];
 for (let r = 0; r < rounds; r++) {
+  let waited = 0;
+  let idle;
+  if (waitIdle > 0) {
+    const t0 = performance.now();
+    for (;;) {
+      idle = await idleShare(3000);
+      if (idle * 100 >= waitIdle || (performance.now() - t0) / 1000 > waitMax) break;
+    }
+    waited = (performance.now() - t0) / 1000;
+  }
+  roundInfo.push({
+    waited_seconds: r3(waited),
+    idle_before: idle === undefined ? null : r3(idle),
+    load1: r3(loadavg()[0]),
+  });
   floor.push(run('floor', 1));
   for (const np of nps) runs[np].push(run('recipe', np));
 }
 const loadAfter = loadavg();
 rmSync(dir, { recursive: true, force: true });
 
+function r3(x) {
+  return x === null || x === undefined ? x : +x.toFixed(3);
+}
 const med = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const r3 = (x) => (x === null || x === undefined ? x : +x.toFixed(3));
 const summary = (list) => ({
   best_seconds: r3(Math.min(...list.map((x) => x.seconds))),
   median_seconds: r3(med(list.map((x) => x.seconds))),
@@ -187,6 +224,7 @@ const result = {
   loadavg_before: loadBefore.map((x) => +x.toFixed(2)),
   loadavg_after: loadAfter.map((x) => +x.toFixed(2)),
   identical_outputs: true,
+  rounds_info: roundInfo,
   io_floor: {
     median_seconds: r3(floorMedian),
     best_seconds: r3(Math.min(...floor.map((x) => x.seconds))),

@@ -123,6 +123,8 @@ export function fixLineBreaks(text: string): string {
 
 /** Lone UTF-16 surrogates (unrepresentable in UTF-8) become U+FFFD. */
 export function fixSurrogates(text: string): string {
+  // Most texts have no lone surrogate; isWellFormed finds that without running the look-around regex.
+  if ((text as string & { isWellFormed(): boolean }).isWellFormed()) return text;
   return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 

@@ -137,3 +137,49 @@ describe('bad parameters', () => {
     );
   });
 });
+
+describe('characterRepetitionRatio (hash-table counting)', () => {
+  /** The definition, spelled out: count every n-gram substring in a Map, then the BigScience formula. */
+  function reference(text: string, n: number): number {
+    const chars = Array.from(text);
+    const freq = new Map<string, number>();
+    for (let i = 0; i + n <= chars.length; i++) {
+      const g = chars.slice(i, i + n).join('');
+      freq.set(g, (freq.get(g) ?? 0) + 1);
+    }
+    if (freq.size === 0) return 0;
+    const counts = [...freq.values()].sort((a, b) => b - a);
+    const noRep = counts.filter((c) => c === 1).length;
+    const k = Math.min(Math.floor(Math.sqrt(counts.length)), counts.length - noRep);
+    const total = counts.reduce((a, b) => a + b, 0);
+    return counts.slice(0, k).reduce((a, b) => a + b, 0) / total;
+  }
+
+  it('equals counting the substrings, on random texts over small alphabets (surrogate pairs included)', async () => {
+    const { characterRepetitionRatio } = await import('../src/index.js');
+    let seed = 12345;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const alphabets = [
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+      ['我', '们', '😀', 'x'],
+      ['🇨', '🇳', '\ud800', 'é', 'e\u0301'],
+    ];
+    for (let round = 0; round < 400; round++) {
+      const abc = alphabets[round % alphabets.length]!;
+      const len = Math.floor(rnd() * 300);
+      let text = '';
+      for (let i = 0; i < len; i++) text += abc[Math.floor(rnd() * abc.length)]!;
+      const n = 1 + Math.floor(rnd() * 12);
+      expect(characterRepetitionRatio(text, n), `${JSON.stringify(text)} ${n}`).toBe(reference(text, n));
+    }
+    // Long enough to grow the scratch tables and to wrap the 32-bit rolling hash many times.
+    const long =
+      'abcdefghij'.repeat(5000) +
+      Array.from({ length: 3000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 2000))).join('');
+    expect(characterRepetitionRatio(long, 10)).toBe(reference(long, 10));
+  });
+});

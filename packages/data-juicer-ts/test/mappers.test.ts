@@ -178,6 +178,11 @@ describe('expand_macro_mapper', () => {
 });
 
 describe('fix_unicode_mapper', () => {
+  it('replaces lone surrogates with U+FFFD and keeps pairs', () => {
+    expect(mapText('fix_unicode_mapper', 'a\ud800b\udc00c')).toBe('a\ufffdb\ufffdc');
+    expect(mapText('fix_unicode_mapper', 'ok 😀 ok')).toBe('ok 😀 ok');
+  });
+
   it('spec example for Chinese', () => {
     expect(mapText('fix_unicode_mapper', '你好，世界！（测试）：；？“引号”　全角。、ＡＢＣ１２３')).toBe(
       '你好,世界!(测试):;?"引号" 全角。、ABC123',

@@ -76,37 +76,84 @@ export const maximumLineLengthFilter = defineRangeFilter({
   compute: (t) => maximumLineLength(t),
 });
 
-/** BigScience character repetition: share of all n-grams taken by the top floor(sqrt(N)) repeated ones. */
+// Scratch space for characterRepetitionRatio, grown as needed and reused: the hot loop allocates nothing (one
+// string per n-gram was most of the filter's time and of the garbage the whole recipe made).
+let cpBuf = new Int32Array(1024);
+let slotHash = new Int32Array(2048);
+let slotFirst = new Int32Array(2048);
+let slotCount = new Int32Array(2048);
+const HASH_BASE = 0x9e3779b1 | 0;
+
+/**
+ * BigScience character repetition: share of all n-grams taken by the top floor(sqrt(N)) repeated ones.
+ *
+ * The n-grams (of code points) are counted in an open-addressing table keyed by a rolling hash; two n-grams only
+ * share a count when their code points are equal (compared on every hash match), so the counts are exactly those of
+ * counting the substrings themselves.
+ */
 export function characterRepetitionRatio(text: string, repLen: number): number {
-  // UTF-16 offsets of each code point, so n-grams are substrings (no per-gram array joins).
-  const starts: number[] = [];
+  if (cpBuf.length < text.length) cpBuf = new Int32Array(Math.max(text.length, 2 * cpBuf.length));
+  const cp = cpBuf;
+  let numChars = 0;
   for (let i = 0; i < text.length; i++) {
-    starts.push(i);
-    const c = text.charCodeAt(i);
+    let c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
       const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    cp[numChars++] = c;
+  }
+  const grams = numChars - repLen + 1;
+  if (grams <= 0) return 0.0;
+  let size = 2048;
+  while (size < 2 * grams) size *= 2;
+  if (slotHash.length < size) {
+    slotHash = new Int32Array(size);
+    slotFirst = new Int32Array(size);
+    slotCount = new Int32Array(size);
+  }
+  const mask = size - 1;
+  slotCount.fill(0, 0, size); // count 0 = empty slot
+  // BASE^(repLen-1) mod 2^32, to drop the outgoing code point.
+  let topPow = 1;
+  for (let k = 1; k < repLen; k++) topPow = Math.imul(topPow, HASH_BASE);
+  let h = 0;
+  for (let k = 0; k < repLen; k++) h = (Math.imul(h, HASH_BASE) + cp[k]!) | 0;
+  let distinct = 0;
+  for (let i = 0; i < grams; i++) {
+    if (i > 0) h = (Math.imul((h - Math.imul(cp[i - 1]!, topPow)) | 0, HASH_BASE) + cp[i + repLen - 1]!) | 0;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      if (slotCount[slot] === 0) {
+        slotHash[slot] = h;
+        slotFirst[slot] = i;
+        slotCount[slot] = 1;
+        distinct++;
+        break;
+      }
+      if (slotHash[slot] === h) {
+        const f = slotFirst[slot]!;
+        let k = 0;
+        while (k < repLen && cp[f + k] === cp[i + k]) k++;
+        if (k === repLen) {
+          slotCount[slot]!++;
+          break;
+        }
+      }
+      slot = (slot + 1) & mask;
     }
   }
-  starts.push(text.length);
-  const numChars = starts.length - 1;
-  const freq = new Map<string, number>();
-  for (let i = 0; i + repLen <= numChars; i++) {
-    const g = text.slice(starts[i], starts[i + repLen]);
-    freq.set(g, (freq.get(g) ?? 0) + 1);
-  }
-  if (freq.size === 0) return 0.0;
-  const counts = [...freq.values()].sort((a, b) => b - a);
-  let numNoRep = 0;
-  let total = 0;
-  for (const c of counts) {
-    total += c;
-    if (c === 1) numNoRep++;
-  }
-  const k = Math.min(Math.floor(Math.sqrt(counts.length)), counts.length - numNoRep);
+  // Only repeated n-grams can be among the top k = min(floor(sqrt(distinct)), number of repeated ones).
+  const repeated: number[] = [];
+  for (let s = 0; s < size; s++) if (slotCount[s]! > 1) repeated.push(slotCount[s]!);
+  const k = Math.min(Math.floor(Math.sqrt(distinct)), repeated.length);
+  repeated.sort((a, b) => b - a);
   let top = 0;
-  for (let i = 0; i < k; i++) top += counts[i]!;
-  return total === 0 ? 0.0 : top / total;
+  for (let j = 0; j < k; j++) top += repeated[j]!;
+  return top / grams;
 }
 
 export const characterRepetitionFilter = defineRangeFilter({
