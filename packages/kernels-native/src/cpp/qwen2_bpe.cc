@@ -246,6 +246,30 @@ void Qwen2Bpe::EncodeSegment(const uint8_t* text, size_t length, Scratch& s, std
 }
 
 void Qwen2Bpe::MergePiece(const uint8_t* bytes, size_t length, Scratch& s, std::vector<int32_t>& out) const {
+  if (length > kPieceCacheKeyBytes) {
+    MergePieceUncached(bytes, length, s, out);
+    return;
+  }
+  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a: the pieces are a few bytes
+  for (size_t k = 0; k < length; k++) h = (h ^ bytes[k]) * 0x100000001B3ull;
+  Scratch::CachedPiece& slot = s.piece_cache[h >> (64 - kPieceCacheBits)];
+  if (slot.hash == h && slot.length == length && std::memcmp(slot.key, bytes, length) == 0) {
+    out.insert(out.end(), slot.ids, slot.ids + slot.count);
+    return;
+  }
+  const size_t before = out.size();
+  MergePieceUncached(bytes, length, s, out);
+  const size_t count = out.size() - before;
+  if (count > 0 && count <= kPieceCacheIds) {
+    slot.hash = h;
+    slot.length = static_cast<uint8_t>(length);
+    slot.count = static_cast<uint8_t>(count);
+    std::memcpy(slot.key, bytes, length);
+    std::memcpy(slot.ids, out.data() + before, count * sizeof(int32_t));
+  }
+}
+
+void Qwen2Bpe::MergePieceUncached(const uint8_t* bytes, size_t length, Scratch& s, std::vector<int32_t>& out) const {
   s.symbols.clear();
   for (size_t k = 0; k < length; k++) {
     const int32_t id = byte_ids_[bytes[k]];

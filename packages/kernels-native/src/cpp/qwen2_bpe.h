@@ -26,6 +26,9 @@ class Qwen2Bpe {
 
   // Appends the ids of one UTF-8 segment to `out`. `scratch` is per-thread working memory.
   static constexpr int kPairCacheBits = 12;
+  static constexpr int kPieceCacheBits = 13;
+  static constexpr size_t kPieceCacheKeyBytes = 30;
+  static constexpr size_t kPieceCacheIds = 12;
   struct Scratch;
   void EncodeSegment(const uint8_t* text, size_t length, Scratch& scratch, std::vector<int32_t>& out) const;
 
@@ -47,6 +50,15 @@ class Qwen2Bpe {
       uint32_t merged = 0;
     };
     std::vector<CachedPair> pair_cache = std::vector<CachedPair>(size_t{1} << kPairCacheBits);
+    // Short pieces repeat (identifiers, spaces and operators in code; common words): their ids, direct-mapped.
+    struct CachedPiece {
+      uint64_t hash = 0;
+      uint8_t length = 0;  // 0 = empty slot (pieces are never empty)
+      uint8_t count = 0;
+      uint8_t key[kPieceCacheKeyBytes];
+      int32_t ids[kPieceCacheIds];
+    };
+    std::vector<CachedPiece> piece_cache = std::vector<CachedPiece>(size_t{1} << kPieceCacheBits);
   };
 
  private:
@@ -56,6 +68,7 @@ class Qwen2Bpe {
   // Rank of (left, right), or kNoRank; `merged` is set to the merged id when there is a rank.
   uint32_t CachedRank(uint32_t left, uint32_t right, Scratch& scratch, uint32_t& merged) const;
   void MergePiece(const uint8_t* bytes, size_t length, Scratch& scratch, std::vector<int32_t>& out) const;
+  void MergePieceUncached(const uint8_t* bytes, size_t length, Scratch& scratch, std::vector<int32_t>& out) const;
   void MergeShort(size_t n, Scratch& scratch, std::vector<int32_t>& out) const;
   void MergeLong(size_t n, Scratch& scratch, std::vector<int32_t>& out) const;
 
