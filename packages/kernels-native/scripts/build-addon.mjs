@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the C++ addon (build/Release/steel_kernels.node) with node-gyp. Part of this package's `build`, which the
-// root `npm install` runs (prepare -> nx run-many -t build).
+// Builds the C++ addon (build/Release/steel_kernels.node) with node-gyp. It is this package's `install` script (an
+// explicit one, so npm never runs its default `node-gyp rebuild`, which fails the whole install without a compiler)
+// and the first step of its `build` (which the root `npm install` also runs: prepare -> nx run-many -t build).
 //
 // It never fails: without a compiler, headers or node-gyp, it prints one warning and exits 0, and every kernel runs
 // its JavaScript fallback. Nothing is downloaded: node-gyp is pointed at local headers (npm's `nodedir`, else the
