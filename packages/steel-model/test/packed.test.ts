@@ -26,7 +26,11 @@ function packedBatch(V: number) {
   ];
   const pos = rows.map((r) => r.seg.map((s, t) => (s === 0 ? 0 : t - r.seg.indexOf(s))));
   const targets = rows.map(() => new Array<number>(T).fill(-100));
-  for (const s of samples) nextTargets(s.ids).forEach((y, t) => (targets[s.row]![s.start + t] = y));
+  for (const s of samples) {
+    nextTargets(s.ids).forEach((y, t) => {
+      targets[s.row]![s.start + t] = y;
+    });
+  }
   return { T, rows, samples, pos, targets };
 }
 
@@ -46,7 +50,9 @@ async function run(
     grad(
       total,
       names.map((n) => f.params.get(n)!),
-    ).forEach((gv, i) => f.graph.output(gv!, `grad.${names[i]}`));
+    ).forEach((gv, i) => {
+      f.graph.output(gv!, `grad.${names[i]}`);
+    });
     if (f.tokenNll) f.graph.output(f.tokenNll, 'nll');
   }
   const session = await Session.create(f.graph, { intraOpThreads: 1 });
@@ -112,7 +118,9 @@ describe('packed rows (segment_ids + position_ids): each sample as if alone', ()
         for (const [k, v] of Object.entries(alone)) {
           if (!k.startsWith('grad.')) continue;
           const acc = sumGrads.get(k) ?? new Float64Array(v.data.length);
-          (v.data as Float32Array).forEach((x, i) => (acc[i] = acc[i]! + x * count));
+          (v.data as Float32Array).forEach((x, i) => {
+            acc[i] = acc[i]! + x * count;
+          });
           sumGrads.set(k, acc);
         }
       }

@@ -100,7 +100,7 @@ describe('init (spec §1.11)', () => {
     expect(v[2 * 64]).not.toBe(0);
   });
 
-  it('normal samples look standard normal (Box-Muller over sfc32)', () => {
+  it('normal samples look standard normal (Ziggurat over sfc32)', () => {
     const big = initParameter({ name: 'x', shape: [200_000], init: { kind: 'normal', std: 1 } }, 1);
     const { mean, std } = stats(big);
     expect(Math.abs(mean)).toBeLessThan(0.01);

@@ -11,7 +11,29 @@ import {
   samplingFromGenerationConfig,
   softmax,
 } from '../src/index.js';
+import { kthLargest } from '../src/sampling.js';
 import { FIXTURES } from './fixtures.js';
+
+/** HF's warpers written the plain way (full sorts of the whole row), to check processLogits' faster paths against. */
+function plainWarp(logits: ArrayLike<number>, temperature: number, topK: number, topP: number): Float64Array {
+  const V = logits.length;
+  const s = Float64Array.from(logits, (x) => x / temperature);
+  if (topK > 0 && topK < V) {
+    const kth = Float64Array.from(s).sort()[V - topK]!;
+    for (let i = 0; i < V; i++) if (s[i]! < kth) s[i] = Number.NEGATIVE_INFINITY;
+  }
+  if (topP < 1) {
+    const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => s[a]! - s[b]! || a - b);
+    const probs = softmax(s);
+    let cum = 0;
+    for (let r = 0; r < V - 1; r++) {
+      cum += probs[order[r]!]!;
+      if (cum <= 1 - topP) s[order[r]!] = Number.NEGATIVE_INFINITY;
+      else break;
+    }
+  }
+  return s;
+}
 
 interface ProcessorCase {
   do_sample: boolean;
@@ -47,6 +69,39 @@ describe('logits processing vs transformers (PyTorch re-implementation of its pr
       for (let i = 0; i < probs.length; i++) expect(Math.abs(probs[i]! - c.probs[i]!)).toBeLessThan(1e-12);
       if (!c.do_sample) expect(chooseToken(c.logits, c.previous, optionsOf(c), new Rng(0))).toBe(c.argmax);
     });
+  });
+
+  it('top-k (heap) and top-p (sorting only the surviving tokens) equal the full-sort algorithm on big rows with ties', () => {
+    const rng = new Rng(11);
+    const V = 20_000;
+    for (const [k, p, T] of [
+      [50, 0.8, 1],
+      [50, 1, 0.7],
+      [1, 0.9, 1],
+      [0, 0.8, 1.3],
+      [3000, 0.95, 1],
+      [V - 1, 0.5, 1],
+    ] as const) {
+      // coarse values (multiples of 0.25) make many ties, also at the k-th value
+      const logits = Float32Array.from({ length: V }, () => Math.round(rng.normal() * 12) / 4);
+      const ours = processLogits(logits, [], { doSample: true, topK: k, topP: p, temperature: T });
+      expect(Array.from(ours), `k=${k} p=${p} T=${T}`).toEqual(Array.from(plainWarp(logits, T, k, p)));
+    }
+  });
+
+  it('kthLargest counts repeats like a sort and treats NaN as the sort does', () => {
+    const rng = new Rng(5);
+    for (const n of [1, 2, 7, 100, 1001]) {
+      const v = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 3));
+      const sorted = Float64Array.from(v).sort();
+      // + 0: the sort orders -0 before +0, the heap may return either; they compare equal, which is all top-k uses
+      for (const k of [1, 2, Math.ceil(n / 2), n].filter((x) => x <= n))
+        expect(kthLargest(v, k) + 0).toBe(sorted[n - k]! + 0);
+    }
+    const withNaN = [3, Number.NaN, -1, 2, Number.NEGATIVE_INFINITY];
+    expect(kthLargest(withNaN, 1)).toBeNaN();
+    expect(kthLargest(withNaN, 2)).toBe(3);
+    expect(() => kthLargest([1, 2], 3)).toThrow(/k = 3 with 2 values/);
   });
 
   it('sampling draws follow the processed distribution', () => {
