@@ -5,6 +5,7 @@ import {
   countParameters,
   initModelFolder,
   loadConfig,
+  PRESETS,
   SafetensorsError,
   SteelConfigError,
   SteelModel,
@@ -80,7 +81,9 @@ export async function runModelInit(opts: InitOptions) {
       seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
     };
   } catch (err) {
-    if (err instanceof SteelConfigError || err instanceof CheckpointError) throw new CliError(err.message);
+    // the library says "allow overwrite"; on the command line that is --force
+    if (err instanceof SteelConfigError || err instanceof CheckpointError)
+      throw new CliError(err.message.replace('allow overwrite', 'pass --force'));
     throw err;
   }
 }
@@ -165,7 +168,7 @@ export function registerModel(program: Command): void {
     .description('write a freshly initialised model folder (init per the Steel spec, seeded)')
     .requiredOption(
       '--config <config>',
-      'a preset (steel-1b, steel-small, steel-tiny), a config.json, or a model folder',
+      `a preset (${Object.keys(PRESETS).join(', ')}), a config.json, or a model folder`,
     )
     .requiredOption('--out <dir>', 'output folder (must not exist or be empty, unless --force)')
     .option('--seed <n>', 'RNG seed', '3407')
