@@ -6,9 +6,10 @@
 // The input records are loaded once and repeated --scale times (so small samples give stable numbers). For each
 // format the batches are written with writeDataset and read back with readDataset (touching every string, as a
 // consumer would). MB/s is relative to the size of the data as plain jsonl ("logical" bytes), so formats compare
-// directly; the on-disk size of each file is reported too. Best of --repeat runs (the machine may be shared).
+// directly; the on-disk size of each file is reported too. Best and median of --repeat runs (the machine may be
+// shared: the best is the least disturbed run, the median the typical one); the load average is printed too.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchFromRecords, readDataset, recordsFromBatch, writeDataset } from '@steel/dataset';
 
@@ -65,6 +66,12 @@ const cases = [
 ];
 
 const mbps = (ms) => Number((logicalBytes / 1e6 / (ms / 1000)).toFixed(1));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const loadStart = loadavg().map((x) => Number(x.toFixed(2)));
 const results = [];
 try {
   for (const c of cases) {
@@ -81,7 +88,9 @@ try {
       format: c.format,
       fileBytes: statSync(path).size,
       writeMBps: mbps(Math.min(...writes)),
+      writeMBpsMedian: mbps(median(writes)),
       readMBps: mbps(Math.min(...reads)),
+      readMBpsMedian: mbps(median(reads)),
     });
   }
 } finally {
@@ -97,6 +106,7 @@ process.stdout.write(
       repeat,
       rows: records.length,
       logicalBytes,
+      loadAverage: { start: loadStart, end: loadavg().map((x) => Number(x.toFixed(2))) },
       results,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     },

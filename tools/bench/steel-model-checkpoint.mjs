@@ -2,7 +2,11 @@
 // load it back, each phase in its own child process so its peak RSS is its own. Prints one JSON object.
 //
 //   node tools/bench/steel-model-checkpoint.mjs [--config steel-1b|<config.json>] [--dtype bf16|f16|f32]
-//        [--dir <scratch dir>] [--model <existing model folder: skip init, only load>] [--keep]
+//        [--dir <scratch dir>] [--model <existing model folder: skip init, only load>] [--keep] [--repeat 1]
+//
+// --repeat N runs the two load phases N times, alternating (the machine may be shared): each phase then reports the
+// best and the median seconds and the largest peak RSS over its runs. The page cache is not dropped between runs,
+// so loads after the first read the file from memory (as a second load of the same checkpoint does).
 //
 // Phases: init (initModelFolder, streaming: one tensor in memory at a time), load-stream (ModelWeights.read tensor
 // by tensor, each dropped after a checksum: the lazy reader's peak), load-all (loadModelFolder: every tensor kept as
@@ -76,18 +80,40 @@ if (process.argv[2] === '--child') {
         maxBuffer: 1 << 20,
       }),
     );
+  const repeat = Math.max(1, Number(arg('repeat', '1')));
+  const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
   const result = {
     bench: 'steel-model-checkpoint',
     config: existing ? dir : config,
     dtype,
     node: process.version,
     cpus: os.cpus().length,
+    loadAverageStart: load(),
   };
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const summarize = (runs) => ({
+    ...runs[0],
+    seconds: Math.min(...runs.map((r) => r.seconds)),
+    secondsMedian: median(runs.map((r) => r.seconds)),
+    secondsAll: runs.map((r) => r.seconds),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+  });
   try {
     if (!existing) result.init = run('init');
     result.files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
-    result.loadStream = run('load-stream');
-    result.loadAll = run('load-all');
+    const stream = [];
+    const all = [];
+    for (let i = 0; i < repeat; i++) {
+      stream.push(run('load-stream'));
+      all.push(run('load-all'));
+    }
+    result.loadStream = summarize(stream);
+    result.loadAll = summarize(all);
+    result.loadAverageEnd = load();
   } finally {
     if (!existing && !process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,10 @@
 // Prints one JSON object.
 //
 //   node tools/bench/steel-model-forward.mjs [--models steel-tiny,steel-small,steel-1b] [--prompt 128] [--decode 32]
-//        [--threads 2] [--bake 0] [--spin 1] [--seq-build 512] [--train steel-small --train-batch 1 --train-seq 256]
+//        [--threads 2] [--bake 0] [--spin 1] [--rounds 3] [--seq-build 512] [--train steel-small --train-batch 1 --train-seq 256]
+//
+// Each round is one prefill of --prompt tokens on a fresh cache, then --decode greedy one-token steps; tokens/s is
+// given for the best round and the median round (the machine may be shared: best = least disturbed, median = typical).
 //
 // --bake 1 bakes the weights into the sessions as initializers (ORT may pre-pack them; more memory);
 // --bake 0 (SteelModel's default) feeds them as inputs on every call (no second copy of the weights).
@@ -19,6 +22,11 @@ const argv = process.argv.slice(2);
 const args = Object.fromEntries(argv.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2), argv[i + 1]]] : [])));
 const MB = 2 ** 20;
 const r1 = (x) => Number(x.toFixed(1));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 async function benchModel(name) {
   const prompt = Number(args.prompt ?? 128);
@@ -41,7 +49,8 @@ async function benchModel(name) {
   const rssAfterSession = peakRssBytes();
   const prefillMs = [];
   const decodeMs = [];
-  for (let round = 0; round < 2; round++) {
+  const rounds = Number(args.rounds ?? 3);
+  for (let round = 0; round < rounds; round++) {
     const cache = model.newCache();
     t = performance.now();
     let logits = await model.step(ids, cache);
@@ -72,9 +81,11 @@ async function benchModel(name) {
     prompt_tokens: prompt,
     prefill_ms: prefillMs.map(r1),
     prefill_tokens_per_s: r1((prompt / best(prefillMs)) * 1000),
+    prefill_tokens_per_s_median: r1((prompt / median(prefillMs)) * 1000),
     decode_tokens: decode,
     decode_ms: decodeMs.map(r1),
     decode_tokens_per_s: r1((decode / best(decodeMs)) * 1000),
+    decode_tokens_per_s_median: r1((decode / median(decodeMs)) * 1000),
     decode_ms_per_token: r1(best(decodeMs) / decode),
     peak_rss_mb_after_session: Math.round(rssAfterSession / MB),
     peak_rss_mb: Math.round(peakRssBytes() / MB),
