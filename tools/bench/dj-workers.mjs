@@ -12,6 +12,9 @@
 // With --wait-idle P, each round first waits (up to --wait-max seconds, default 600) until the CPUs were at least
 // P % idle over 3 s (/proc/stat), so that rounds land in quiet moments of a shared machine; the idle share seen and
 // the wait are recorded per round.
+// Each round also calibrates the machine: a pure integer loop (no memory traffic) on 1 thread, then on 2 threads
+// at once; `machine_scaling` = 2 x t(1) / t(2) is the best any 2-thread program could do at that moment (2.0 on two
+// free cores; less when other work holds a core or the two vCPUs share a physical core).
 // Usage: node tools/bench/dj-workers.mjs <file.jsonl> [more.jsonl ...] [--repeat N] [--rounds R] [--np 1,2]
 //        [--chunk-bytes B] [--wait-idle P] [--wait-max S]
 // Prints one JSON object to stdout. Build first: npx nx run @steel/data-juicer-ts:build
@@ -22,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 const PROCESS = [
   { chinese_convert_mapper: { mode: 't2s' } },
@@ -165,6 +169,33 @@ async function idleShare(ms) {
   return (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
+const SPIN = `const { parentPort, workerData } = require('node:worker_threads');
+let h = 0;
+const t0 = performance.now();
+for (let i = 0; i < workerData; i++) { h = (Math.imul(h, 31) + i) | 0; h ^= h >>> 13; }
+parentPort.postMessage([performance.now() - t0, h]);`;
+const spin = (threads, iters) =>
+  Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(SPIN, { eval: true, workerData: iters });
+          w.on('message', (m) => {
+            resolve(m[0]);
+            w.terminate();
+          });
+          w.on('error', reject);
+        }),
+    ),
+  );
+async function machineScaling() {
+  const iters = 1e8;
+  const one = (await spin(1, iters))[0];
+  const two = Math.max(...(await spin(2, iters)));
+  return (2 * one) / two;
+}
+
 const loadBefore = loadavg();
 const runs = Object.fromEntries(nps.map((np) => [np, []]));
 const floor = [];
@@ -184,6 +215,7 @@ for (let r = 0; r < rounds; r++) {
     waited_seconds: r3(waited),
     idle_before: idle === undefined ? null : r3(idle),
     load1: r3(loadavg()[0]),
+    machine_scaling: r3(await machineScaling()),
   });
   floor.push(run('floor', 1));
   for (const np of nps) runs[np].push(run('recipe', np));
@@ -241,6 +273,7 @@ if (runs[1] && runs[2]) {
     // Pairwise: each np 2 run against the np 1 run just before it (same round, nearly the same load).
     speedup_per_round: runs[1].map((x, i) => r3(x.seconds / runs[2][i].seconds)),
     // If the CPU work of np 2 were spread perfectly over 2 idle cores: 2 x CPU(np 1) / CPU(np 2).
+    machine_scaling_median: r3(med(roundInfo.map((x) => x.machine_scaling))),
     speedup_cpu_bound_2_cores: r3((2 * a.cpu_seconds_median) / b.cpu_seconds_median),
     ratio_to_io_floor_np1_median: r3(a.median_seconds / floorMedian),
   });

@@ -59,7 +59,9 @@ export {
 export { PerplexityFilter, type PieceTokenizer, perplexity, pyRound1 } from './filters/perplexity-filter.js';
 export { RangeFilter } from './filters/range-filter.js';
 export {
+  AlphanumericFilter,
   alnumRatio,
+  alphaTokenRatio,
   averageLineLength,
   characterRepetitionRatio,
   maximumLineLength,
@@ -84,6 +86,7 @@ export {
   zhProcess,
 } from './formatters.js';
 export { fixText, type NormalizationForm } from './ftfy.js';
+export { HfTokenizer } from './hf-tokenizer.js';
 export { ArpaFormatError, ArpaModel } from './kenlm/arpa.js';
 export { OPENCC_MODES } from './mappers/chinese-convert.js';
 export { cleanCopyright } from './mappers/clean-copyright.js';

@@ -1,7 +1,10 @@
 // The model-free text filters of Data-Juicer, with their stat formulas.
 
+import { HfTokenizer } from '../hf-tokenizer.js';
+import { Filter } from '../op.js';
 import { ParamError, type ParamValues } from '../params.js';
 import { countCodePoints, isAlnumCodePoint, pyLen, splitlines } from '../pystr.js';
+import type { OpDefinition } from '../registry.js';
 import { SPECIAL_CHARACTERS } from '../special-characters.js';
 import { refineWords, splitWords } from '../words.js';
 import { defineRangeFilter, NO_MAX, type WordSplitter } from './range-filter.js';
@@ -25,27 +28,81 @@ export function alnumRatio(text: string): number {
   return n === 0 ? 0.0 : hits / n;
 }
 
-export const alphanumericFilter = defineRangeFilter({
+/** Python `str.isalpha()` for a code point: Unicode letters (Lu, Ll, Lt, Lm, Lo). */
+const ALPHA_RE = /\p{L}/u;
+const isAlphaCodePoint = (cp: number) => ALPHA_RE.test(String.fromCodePoint(cp));
+
+/**
+ * Data-Juicer's alpha_token_ratio: characters with `str.isalpha()` per token of a tokenizer (can exceed 1); 0.0
+ * when the text has no token.
+ */
+export function alphaTokenRatio(text: string, countTokens: (text: string) => number): number {
+  const tokens = countTokens(text);
+  return tokens === 0 ? 0.0 : countCodePoints(text, isAlphaCodePoint)[1] / tokens;
+}
+
+/** alphanumeric_filter: `alnum_ratio`, or with tokenization: true `alpha_token_ratio` over a tokenizer you pass. */
+export class AlphanumericFilter extends Filter {
+  readonly statKey: string;
+  private readonly tokenizerPath: string | null;
+  private tokenizer: HfTokenizer | null = null;
+
+  constructor(params: ParamValues) {
+    super('alphanumeric_filter', params);
+    this.tokenizerPath = params.tokenization === true ? (params.tokenizer_path as string) : null;
+    this.statKey = this.tokenizerPath === null ? 'alnum_ratio' : 'alpha_token_ratio';
+  }
+
+  override async prepare(): Promise<void> {
+    if (this.tokenizerPath && !this.tokenizer)
+      this.tokenizer = await HfTokenizer.load(this.tokenizerPath, 'alphanumeric_filter.tokenizer_path');
+  }
+
+  override needsPrepare(): boolean {
+    return this.tokenizerPath !== null && this.tokenizer === null;
+  }
+
+  computeStat(text: string): number {
+    if (this.tokenizerPath === null) return alnumRatio(text);
+    if (!this.tokenizer)
+      throw new Error(`alphanumeric_filter: await op.prepare() first (it loads ${this.tokenizerPath})`);
+    const tok = this.tokenizer;
+    return alphaTokenRatio(text, (t) => tok.countTokens(t));
+  }
+
+  protected range(): [number, number] {
+    return [this.params.min_ratio as number, this.params.max_ratio as number];
+  }
+}
+
+export const alphanumericFilter: OpDefinition = {
   name: 'alphanumeric_filter',
-  description: 'Keep samples whose share of alphanumeric characters is in range.',
-  statKey: 'alnum_ratio',
-  extra: {
+  kind: 'filter',
+  description: 'Keep samples whose share of alphanumeric characters (or letters per token) is in range.',
+  params: {
     tokenization: {
       type: 'boolean',
       default: false,
-      description: 'count alphabetic characters per token of the pythia tokenizer (not supported here)',
+      description: 'alpha_token_ratio: letters per token of the tokenizer at tokenizer_path',
     },
+    tokenizer_path: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      description:
+        'tokenizer.json (or its folder) used when tokenization is true; Data-Juicer uses EleutherAI/pythia-6.9b-deduped (Steel-TS extension: nothing is downloaded)',
+    },
+    min_ratio: ratio('minimum ratio', 0.25),
+    max_ratio: ratio('maximum ratio', NO_MAX),
   },
-  min: ['min_ratio', ratio('minimum ratio', 0.25)],
-  max: ['max_ratio', ratio('maximum ratio', NO_MAX)],
-  compute: (t) => alnumRatio(t),
-  check: (p) => {
-    if (p.tokenization === true)
+  create: (p) => {
+    if (p.tokenization === true && p.tokenizer_path === null)
       throw new ParamError(
-        'alphanumeric_filter.tokenization: true needs the EleutherAI/pythia-6.9b-deduped Hugging Face tokenizer (stat alpha_token_ratio), which this package does not ship; use tokenization: false',
+        "alphanumeric_filter.tokenizer_path: required when tokenization is true: a Hugging Face tokenizer.json (or its folder); Data-Juicer uses EleutherAI/pythia-6.9b-deduped's; nothing is downloaded",
       );
+    return new AlphanumericFilter(p);
   },
-});
+};
 
 export function averageLineLength(text: string): number {
   const lines = splitlines(text);
