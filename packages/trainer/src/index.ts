@@ -26,7 +26,7 @@ export {
   type TrainerState,
 } from './checkpoint.js';
 export { parseTrainConfig, type TrainConfig, TrainConfigError } from './config.js';
-export { loadTrainConfig } from './config-file.js';
+export { loadAnyTrainConfig, loadTrainConfig } from './config-file.js';
 export { DataLoader, type DataSourceSpec, type LoaderOptions, type LoaderState } from './data/loader.js';
 export { sha256File } from './data/sha256.js';
 export {
@@ -102,6 +102,13 @@ export {
   scoreAllPairs,
 } from './posttrain/reference.js';
 export { type PostTrainOptions, type PostTrainSummary, REJECTED_FILE, runPostTraining } from './posttrain/run.js';
+export {
+  type SyntheticExample,
+  type SyntheticTask,
+  syntheticInstructions,
+  toPreferenceRecords,
+  toSftRecords,
+} from './posttrain/synthetic.js';
 export {
   LOSS_PLOT_FILE,
   METRICS_FILE,

@@ -133,6 +133,16 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
     `${stage} data: ${set.stats.samples} ${stage === 'sft' ? 'samples' : 'pairs'} from ${set.stats.records} records` +
       ` (${set.stats.rejected} rejected, ${set.stats.truncated} truncated to ${seq} tokens)`,
   );
+  let maxId = -1;
+  const scan = (a: Int32Array) => {
+    for (let i = 0; i < a.length; i++) if (a[i]! > maxId) maxId = a[i]!;
+  };
+  if (sft) scan(sft.tokens);
+  else for (const list of [pref!.prompt, pref!.chosen, pref!.rejected]) for (const a of list) scan(a);
+  if (Math.max(maxId, padId) >= config.vocab_size)
+    throw new RangeError(
+      `token id ${Math.max(maxId, padId)} is outside the model's vocabulary of ${config.vocab_size}: the tokenizer does not fit this model (tokenizer.path / tokenizer.variant)`,
+    );
   if (ckpt && ckpt.state.dataHash !== set.hash && !cfg.data.allowDataChange)
     throw new DataConsistencyError(
       `the ${stage} data (files or encoding options) differs from what ${resumeDir} was trained on; ` +

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { asCliError, loadSteelModel, parseIds } from './model.js';
 
-interface GenerateCliOptions {
+export interface GenerateCliOptions {
   model: string;
   prompt?: string;
   ids?: string;
@@ -62,7 +62,7 @@ function checkVocab(ids: readonly number[], vocab: number): void {
     );
 }
 
-async function tokenizerFor(opts: GenerateCliOptions): Promise<QwenTokenizer> {
+export async function tokenizerFor(opts: { model: string; tokenizer?: string }): Promise<QwenTokenizer> {
   try {
     if (opts.tokenizer) return await loadTokenizer({ path: opts.tokenizer });
     if (fs.existsSync(path.join(opts.model, 'tokenizer.json'))) return await loadTokenizer({ path: opts.model });

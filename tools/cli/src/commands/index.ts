@@ -1,6 +1,7 @@
 // The registry of `steel` subcommands: one file per command group, one line here per file.
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerChat } from './chat.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerDj } from './dj.js';
@@ -14,6 +15,7 @@ export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
   registerBench,
+  registerChat,
   registerData,
   registerDemo,
   registerDj,

@@ -1,11 +1,19 @@
-// `steel train --config train.yaml`: pre-training with checkpoints, resume and metrics.jsonl. A thin shell over
-// @steel/trainer's runTraining; progress (step, loss, lr, tokens/s, ETA) on stderr.
-import { loadTrainConfig, type MetricsRecord, measureMatmulPeak, runTraining } from '@steel/trainer';
+// `steel train --config train.yaml [--stage pretrain|sft|dpo]`: pre-training, SFT or DPO with checkpoints, resume and
+// metrics.jsonl. A thin shell over @steel/trainer's runTraining / runPostTraining; progress (step, loss, lr, tokens/s,
+// ETA, DPO reward accuracy) on stderr.
+import {
+  loadAnyTrainConfig,
+  type MetricsRecord,
+  measureMatmulPeak,
+  runPostTraining,
+  runTraining,
+} from '@steel/trainer';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 
 interface TrainOptions {
   config: string;
+  stage?: string;
   resume?: string;
   maxSteps?: string;
   appendData?: boolean;
@@ -24,7 +32,10 @@ function fmtTime(s: number): string {
 }
 
 export async function runTrain(opts: TrainOptions): Promise<void> {
-  const cfg = await loadTrainConfig(opts.config);
+  if (opts.stage !== undefined && !['pretrain', 'sft', 'dpo'].includes(opts.stage))
+    throw new CliError(`--stage must be pretrain, sft or dpo, got '${opts.stage}'`);
+  const loaded = await loadAnyTrainConfig(opts.config, opts.stage as 'pretrain' | 'sft' | 'dpo' | undefined);
+  const cfg = loaded.config;
   if (opts.resume) cfg.resume = opts.resume;
   if (opts.maxSteps !== undefined) {
     const n = Number(opts.maxSteps);
@@ -38,7 +49,10 @@ export async function runTrain(opts: TrainOptions): Promise<void> {
       throw new CliError(`--threads must be a positive integer, got '${opts.threads}'`);
     cfg.runtime = { ...cfg.runtime, threads: n };
   }
-  if (opts.appendData) cfg.data.appendNewData = true;
+  if (opts.appendData) {
+    if (loaded.stage !== 'pretrain') throw new CliError('--append-data is for pre-training (packed shards)');
+    loaded.config.data.appendNewData = true;
+  }
   if (opts.allowDataChange) cfg.data.allowDataChange = true;
   const tty = process.stderr.isTTY;
   let stop = false;
@@ -59,8 +73,9 @@ export async function runTrain(opts: TrainOptions): Promise<void> {
     const done = m.step - firstStep + 1;
     const elapsed = (Date.now() - started) / 1000;
     const eta = (elapsed / done) * (max - m.step);
+    const acc = typeof m.reward_accuracy === 'number' ? ` acc ${m.reward_accuracy.toFixed(2)}` : '';
     const line =
-      `step ${m.step}/${max} loss ${m.loss.toFixed(4)} lr ${m.lr.toExponential(2)} gnorm ${m.grad_norm.toFixed(3)} ` +
+      `step ${m.step}/${max} loss ${m.loss.toFixed(4)}${acc} lr ${m.lr.toExponential(2)} gnorm ${m.grad_norm.toFixed(3)} ` +
       `${Math.round(m.tokens_per_s)} tok/s ETA ${fmtTime(eta)}`;
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (Date.now() - lastLine > 2000 || m.step === max) {
@@ -71,14 +86,18 @@ export async function runTrain(opts: TrainOptions): Promise<void> {
   // MFU in metrics.jsonl is measured against this machine's fp32 MatMul peak (1024^3, same threads)
   const peakFlops = await measureMatmulPeak(cfg.runtime?.threads);
   try {
-    const summary = await runTraining(cfg, {
+    const runOpts = {
       peakFlops,
       onStep,
-      onEvent: (msg) => {
+      onEvent: (msg: string) => {
         if (!opts.quiet) process.stderr.write(`${tty ? '\n' : ''}steel train: ${msg}\n`);
       },
       shouldStop: () => stop,
-    });
+    };
+    const summary =
+      loaded.stage === 'pretrain'
+        ? await runTraining(loaded.config, runOpts)
+        : await runPostTraining(loaded.config, runOpts);
     if (tty && !opts.quiet) process.stderr.write('\n');
     if (opts.json) {
       const { losses, ...rest } = summary;
@@ -92,8 +111,11 @@ export async function runTrain(opts: TrainOptions): Promise<void> {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('pre-train a model on packed shards (resumable; checkpoints are HF-style folders)')
+    .description(
+      'pre-train (packed shards), SFT or DPO (chat data) a model; resumable; checkpoints are HF-style folders',
+    )
     .requiredOption('--config <file>', 'train.yaml (see the @steel/trainer README for the keys)')
+    .option('--stage <stage>', "pretrain (default), sft or dpo (or the config's stage key)")
     .option(
       '--resume <auto|never|dir>',
       'continue from the newest checkpoint (auto, default), start over (never) or a folder',
