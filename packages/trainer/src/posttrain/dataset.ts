@@ -233,10 +233,7 @@ export async function loadSftSet(specs: ChatSourceSpec[], opts: LoadChatOptions)
         opts.onProgress?.(stats.records);
       }),
     );
-    if (n === 0)
-      throw new Error(
-        `data source ${spec.name ?? spec.path}: no usable sample (${stats.rejected} rejected; see the rejected-records report)`,
-      );
+    if (n === 0) throw new Error(`data source ${spec.name ?? spec.path}: no usable sample (${rejectedText(stats)})`);
     sizes.push(n);
   }
   return {
@@ -317,10 +314,7 @@ export async function loadPreferenceSet(specs: ChatSourceSpec[], opts: LoadChatO
         opts.onProgress?.(stats.records);
       }),
     );
-    if (n === 0)
-      throw new Error(
-        `data source ${spec.name ?? spec.path}: no usable pair (${stats.rejected} rejected; see the rejected-records report)`,
-      );
+    if (n === 0) throw new Error(`data source ${spec.name ?? spec.path}: no usable pair (${rejectedText(stats)})`);
     out.sizes.push(n);
   }
   out.hash = await dataHash(files, opts, 'dpo');
