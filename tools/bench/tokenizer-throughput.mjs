@@ -118,8 +118,18 @@ function run(mode, threads) {
     const t0 = performance.now();
     const stdout = execFileSync(
       process.execPath,
-      [steelBin, 'tokenize', '--input', ...inputs.slice(0, 1), '--out', out, '--text-key', textKey, '--engine', engine]
-        .concat(['--threads', String(threads), '--json', '--quiet', '--overwrite']),
+      [
+        steelBin,
+        'tokenize',
+        '--input',
+        ...inputs.slice(0, 1),
+        '--out',
+        out,
+        '--text-key',
+        textKey,
+        '--engine',
+        engine,
+      ].concat(['--threads', String(threads), '--json', '--quiet', '--overwrite']),
       { env, maxBuffer: 1 << 20 },
     );
     const seconds = (performance.now() - t0) / 1000;
