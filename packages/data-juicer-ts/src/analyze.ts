@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { ErrorReport, type ErrorSummary, readDataset, recordsFromBatch } from '@steel/dataset';
 import { Filter } from './op.js';
 import { analysisHtml, correlationMatrix, correlationSvg, histogramSvg } from './plots.js';
+import { svgToPng } from './png.js';
 import type { LoadedRecipe } from './recipe.js';
 import { RecipeError } from './recipe.js';
 import { parseDatasetPath } from './run-recipe.js';
@@ -72,6 +73,8 @@ export interface AnalyzeResult {
   correlation: number[][];
   /** work_dir/analysis/correlation.svg: the heat-map of `correlation`. */
   correlationPath: string;
+  /** With `png: true`: `<stat>.png` per stat and `correlation.png`, rasterised from the SVGs. */
+  pngPaths: string[];
 }
 
 export interface AnalyzeOptions {
@@ -79,6 +82,8 @@ export interface AnalyzeOptions {
   onProgress?: (samples: number) => void;
   /** Histogram bins (default 50). */
   bins?: number;
+  /** Also write a PNG next to every SVG (needs the optional dependency @resvg/resvg-js). */
+  png?: boolean;
 }
 
 /** Compute every filter's stats over `samples` without dropping any; returns the samples with stats and the errors. */
@@ -192,6 +197,16 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
   const corrSvg = correlationSvg(correlationKeys, correlation);
   const correlationPath = join(analysisDir, 'correlation.svg');
   writeFileSync(correlationPath, corrSvg);
+  const pngPaths: string[] = [];
+  if (opts.png)
+    for (const [svgPath, svg] of [
+      ...plotPaths.map((p, i) => [p, svgs[summaries[i]!.key]!] as const),
+      [correlationPath, corrSvg] as const,
+    ]) {
+      const p = svgPath.replace(/\.svg$/, '.png');
+      writeFileSync(p, svgToPng(svg));
+      pngPaths.push(p);
+    }
   const htmlPath = join(analysisDir, 'index.html');
   writeFileSync(
     htmlPath,
@@ -211,6 +226,7 @@ export async function analyzeRecipe(recipe: LoadedRecipe, opts: AnalyzeOptions =
     correlationKeys,
     correlation,
     correlationPath,
+    pngPaths,
     samples: count,
     summaries,
     errors: opErrors,

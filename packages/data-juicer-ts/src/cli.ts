@@ -192,7 +192,7 @@ export async function mergeCommand(
 
 /** `steel-dj analyze`: every filter's stats, describe table, SVG plots and the HTML page. */
 export async function analyzeCommand(
-  opts: { config: string; json?: boolean; quiet?: boolean; bins?: string },
+  opts: { config: string; json?: boolean; quiet?: boolean; bins?: string; png?: boolean },
   io: DjCliIo = processIo,
 ): Promise<unknown> {
   const recipe = load(opts.config, io);
@@ -200,6 +200,7 @@ export async function analyzeCommand(
   const r = await analyzeRecipe(recipe, {
     onProgress: (n) => progress.tick(n),
     bins: positiveInt('--bins', opts.bins),
+    png: opts.png === true,
   });
   if (opts.json) io.out(`${JSON.stringify(r)}\n`);
   else {
@@ -261,12 +262,15 @@ export function registerDjCommands(program: Command, io: DjCliIo = processIo): C
     });
   program
     .command('analyze')
-    .description('stats of every filter (nothing dropped): percentiles, SVG histograms, work_dir/analysis/index.html')
+    .description(
+      'stats of every filter (nothing dropped): percentiles, SVG histograms, correlation heat-map, work_dir/analysis/index.html',
+    )
     .requiredOption('--config <recipe>', 'recipe file')
     .option('--bins <n>', 'histogram bins', '50')
+    .option('--png', 'also write a PNG of every plot (needs the optional dependency @resvg/resvg-js)')
     .option('--json', 'print the result as one JSON object')
     .option('--quiet', 'no progress lines on stderr')
-    .action(async (o: { config: string; json?: boolean; quiet?: boolean; bins?: string }) => {
+    .action(async (o: { config: string; json?: boolean; quiet?: boolean; bins?: string; png?: boolean }) => {
       await analyzeCommand(o, io);
     });
   program

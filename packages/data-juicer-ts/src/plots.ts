@@ -242,7 +242,7 @@ export function correlationSvg(keys: readonly string[], matrix: readonly (readon
   const top = 40;
   const bottom = labelW;
   const legendW = 70;
-  const W = left + cell * keys.length + legendW;
+  const W = Math.max(300, left + cell * keys.length + legendW); // room for the title
   const H = top + cell * keys.length + bottom;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,

@@ -165,4 +165,31 @@ describe('steel-dj analyze', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('text_length_filter');
   });
+
+  it('--png also writes a PNG of every plot, the size of its SVG', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dj-analyze-png-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, ['a', 'bb\nccc', 'dddd'].map((text) => JSON.stringify({ text })).join('\n'));
+    const recipe = join(dir, 'r.yaml');
+    writeFileSync(
+      recipe,
+      `dataset_path: ${input}\nexport_path: ${join(dir, 'a.jsonl')}\nprocess:\n  - text_length_filter:\n  - maximum_line_length_filter:\n`,
+    );
+    const io = capture();
+    expect(await runDjCli(['analyze', '--config', recipe, '--json', '--quiet', '--png'], io)).toBe(0);
+    const r = JSON.parse(io.stdout) as { pngPaths: string[] };
+    expect(r.pngPaths.map((p) => p.slice(dir.length + 1))).toEqual([
+      'analysis/text_len.png',
+      'analysis/max_line_length.png',
+      'analysis/correlation.png',
+    ]);
+    for (const p of r.pngPaths) {
+      const png = readFileSync(p);
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // IHDR: width and height (big-endian) at bytes 16..23 equal the SVG's width/height attributes.
+      const svg = readFileSync(p.replace(/\.png$/, '.svg'), 'utf8');
+      const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Number(w), Number(h)]);
+    }
+  });
 });
