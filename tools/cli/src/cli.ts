@@ -15,6 +15,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; every failure becomes one clear line on stderr and a non-zero exit. */
 export async function main(argv: string[]): Promise<void> {
+  // `steel ... | head`: the reader went away; stop quietly as other Unix tools do, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);
