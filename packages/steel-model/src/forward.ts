@@ -37,6 +37,12 @@ export interface ForwardOptions {
    * alone and padding influences nothing (Steel's HF SFT let right-padding enter the v3 dispatch). Not with kvCache.
    */
   segments?: { maxSegments: number };
+  /**
+   * With withLoss true: compute the LM head and loss only on `labelRows` positions, given by the input `label_index`
+   * int64 [labelRows] (flat indices b*T + t; pad the list with positions whose target is -100). The loss is the same
+   * mean over counted targets; for SFT, where only answers are labels, the vocabulary-sized part shrinks by the ratio.
+   */
+  labelRows?: number;
   /** Which logits to output: 'all' [B, T, V], 'last' [B, 1, V] (generation), 'none'. Default: 'none' with
    * withLoss, else 'all'. */
   logits?: 'all' | 'last' | 'none';
@@ -76,6 +82,8 @@ export interface ForwardGraph {
   loss?: Value;
   /** With withLoss 'tokens': next-token NLL per position [B, T] (0 where the target is ignored); not an output. */
   tokenNll?: Value;
+  /** With labelRows: the int64 [labelRows] input. */
+  labelIndex?: Value;
   /** With segments: the int64 [B, T] inputs. */
   segmentIds?: Value;
   positionIds?: Value;
@@ -362,6 +370,9 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   if (withLoss && kv) throw new RangeError('buildForward: withLoss and kvCache do not go together');
   const packed = options.segments;
   if (packed && kv) throw new RangeError('buildForward: segments and kvCache do not go together');
+  const labelRows = options.labelRows;
+  if (labelRows !== undefined && (withLoss !== true || !Number.isInteger(labelRows) || labelRows < 1))
+    throw new RangeError(`buildForward: labelRows needs withLoss: true and an integer >= 1, got ${labelRows}`);
   if (packed && (!Number.isInteger(packed.maxSegments) || packed.maxSegments < 1))
     throw new RangeError(`buildForward: segments.maxSegments must be an integer >= 1, got ${packed.maxSegments}`);
 
@@ -376,6 +387,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const targets = withLoss ? g.input('targets', 'int64', [B, T]) : undefined;
   const segmentIds = packed ? g.input('segment_ids', 'int64', [B, T]) : undefined;
   const positionIds = packed ? g.input('position_ids', 'int64', [B, T]) : undefined;
+  const labelIndex = labelRows ? g.input('label_index', 'int64', [labelRows]) : undefined;
   const params = new Map<string, Value>();
   for (const spec of parameterSpecs(config)) {
     const init = options.weights?.get(spec.name);
@@ -498,8 +510,13 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   }
   if (targets) {
     out.targets = targets;
-    const rows = g.reshape(hn, [-1, d]);
-    const flatTargets = g.reshape(targets, [-1]);
+    let rows = g.reshape(hn, [-1, d]);
+    let flatTargets = g.reshape(targets, [-1]);
+    if (labelIndex) {
+      out.labelIndex = labelIndex;
+      rows = g.gather(rows, labelIndex); // [K, d]: only the positions that carry a label
+      flatTargets = g.gather(flatTargets, labelIndex);
+    }
     if (withLoss === 'tokens') {
       const nll = lmHeadTokenNll(rows, head, flatTargets, { chunks: options.lossChunks ?? 8 });
       out.tokenNll = g.reshape(nll, g.shapeOf(targets), [B, T]);

@@ -59,7 +59,15 @@ export {
 } from './optimizer.js';
 export { ownBuffer, ParallelAdamW } from './parallel.js';
 export { type LossPoint, lossCurveSvg, writeLossPlot } from './plot.js';
-export { PreferenceBatcher, pairRows, type RowBatch, SftBatcher, sftRowsPerEpoch } from './posttrain/batches.js';
+export {
+  labelIndex,
+  PreferenceBatcher,
+  pairRows,
+  type RowBatch,
+  SftBatcher,
+  sftLabelCapacity,
+  sftRowsPerEpoch,
+} from './posttrain/batches.js';
 export {
   type PostTrainConfig,
   type PostTrainStage,

@@ -41,6 +41,8 @@ export interface LossShape {
    * (see @steel/steel-model's `segments`); at most this many samples per row.
    */
   maxSegments?: number;
+  /** LM head + loss only on this many positions (input `label_index`, see @steel/steel-model's `labelRows`). */
+  labelRows?: number;
 }
 
 export interface ModelDefinition {
@@ -67,13 +69,14 @@ export function steelModel(config: SteelConfig): ModelDefinition {
     kind: 'steel',
     params: specs.map((s) => ({ name: s.name, shape: s.shape })),
     steelConfig: config,
-    buildLoss({ batch, seq, lossChunks, maxSegments }) {
+    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows }) {
       const f = buildForward(config, {
         batch,
         seq,
         withLoss: true,
         lossChunks: lossChunks ?? 8,
         ...(maxSegments ? { segments: { maxSegments } } : {}),
+        ...(labelRows ? { labelRows } : {}),
       });
       return {
         graph: f.graph,
@@ -81,7 +84,10 @@ export function steelModel(config: SteelConfig): ModelDefinition {
         params: f.params,
         idsInput: 'input_ids',
         targetsInput: 'targets',
-        ...(maxSegments ? { extraInputs: segmentInputs(batch, seq) } : {}),
+        extraInputs: [
+          ...(maxSegments ? segmentInputs(batch, seq) : []),
+          ...(labelRows ? [{ name: 'label_index', dtype: 'int64' as const, shape: [labelRows] }] : []),
+        ],
       };
     },
     init(seed) {
@@ -171,8 +177,8 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
   return {
     kind: 'tiny-lm',
     params,
-    buildLoss({ batch, seq, lossChunks, maxSegments }) {
-      if (maxSegments) throw new RangeError('tinyLm: packed rows (maxSegments) need a Steel model');
+    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows }) {
+      if (maxSegments || labelRows) throw new RangeError('tinyLm: packed rows and label rows need a Steel model');
       const g = new Graph('tiny_lm_loss');
       const ids = g.input('input_ids', 'int64', [batch, seq]);
       const targets = g.input('targets', 'int64', [batch, seq]);

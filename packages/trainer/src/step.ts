@@ -10,6 +10,8 @@ export interface StepOptions {
   lossChunks?: number;
   /** Packed rows (segment/position id inputs), at most this many samples per row. */
   maxSegments?: number;
+  /** LM head + loss only on this many label positions (input `label_index`). */
+  labelRows?: number;
   /** Builds the loss graph instead of `model.buildLoss` (post-training objectives such as DPO). */
   build?: (shape: LossShape) => LossGraph;
   ep?: ExecutionProvider;
@@ -80,6 +82,7 @@ export class TrainStep {
       seq,
       lossChunks: opts.lossChunks ?? 8,
       ...(opts.maxSegments ? { maxSegments: opts.maxSegments } : {}),
+      ...(opts.labelRows ? { labelRows: opts.labelRows } : {}),
     };
     const lg = opts.build ? opts.build(shape) : model.buildLoss(shape);
     const names = model.params.map((p) => p.name);

@@ -22,6 +22,8 @@ export interface TrainerOptions {
   lossChunks?: number;
   /** Packed rows: the step graph takes segment/position ids, at most this many samples per row. */
   maxSegments?: number;
+  /** LM head + loss only on this many label positions per micro-batch (the step takes `label_index`). */
+  labelRows?: number;
   /** A loss graph other than the model's next-token mean (post-training objectives). */
   buildLoss?: (shape: LossShape) => LossGraph;
   ep?: ExecutionProvider;
@@ -116,6 +118,7 @@ export class Trainer {
       seq: opts.seq,
       ...(opts.lossChunks ? { lossChunks: opts.lossChunks } : {}),
       ...(opts.maxSegments ? { maxSegments: opts.maxSegments } : {}),
+      ...(opts.labelRows ? { labelRows: opts.labelRows } : {}),
       ...(opts.buildLoss ? { build: opts.buildLoss } : {}),
       ...(opts.ep ? { ep: opts.ep } : {}),
       ...(opts.threads ? { threads: opts.threads } : {}),

@@ -7,6 +7,7 @@ import { loadModelFolder } from '@steel/steel-model';
 import { describe, expect, it } from 'vitest';
 import {
   dpoLossBuilder,
+  labelIndex,
   Mixture,
   MixtureCursor,
   type PreferenceSet,
@@ -15,6 +16,7 @@ import {
   type RowBatch,
   SftBatcher,
   type SftSet,
+  sftLabelCapacity,
   steelModel,
   TrainStep,
 } from '../src/index.js';
@@ -65,6 +67,7 @@ async function lossAndGrads(step: TrainStep, b: RowBatch, extra: Record<string, 
   (step.feed('segment_ids') as BigInt64Array).set(b.segments);
   (step.feed('position_ids') as BigInt64Array).set(b.positions);
   for (const [n, v] of Object.entries(extra)) (step.feed(n) as Float32Array).set(v);
+  if (step.extra.has('label_index')) labelIndex(b, step.feed('label_index') as BigInt64Array);
   const loss = await step.run();
   return { loss, grads };
 }
@@ -84,6 +87,14 @@ describe('SFT loss (label masks, packed and padded rows) vs PyTorch, each sample
   for (const layout of [
     { name: 'packed: 5 samples in 2 full rows of 15', rows: 2, seq: 15, packing: true, maxSegments: 3 },
     { name: 'one sample per row, right-padded to 10', rows: 5, seq: 10, packing: false, maxSegments: 1 },
+    {
+      name: 'packed, LM head on the 24 label rows only',
+      rows: 2,
+      seq: 15,
+      packing: true,
+      maxSegments: 3,
+      labelRows: 24,
+    },
   ]) {
     it(layout.name, async () => {
       const { config } = await loadModelFolder(dir);
@@ -97,8 +108,11 @@ describe('SFT loss (label masks, packed and padded rows) vs PyTorch, each sample
         seq: layout.seq,
         lossChunks: 3,
         maxSegments: layout.maxSegments,
+        ...(layout.labelRows ? { labelRows: layout.labelRows } : {}),
         threads: 1,
       });
+      if (layout.labelRows)
+        expect(sftLabelCapacity(set, layout.rows, layout.seq, layout.maxSegments)).toBeGreaterThanOrEqual(17);
       const { loss, grads } = await lossAndGrads(step, b);
       expect(rel(loss, expected.sft.loss)).toBeLessThan(1e-4);
       expectGradNorms(grads, expected.sft.grad_norms);

@@ -101,6 +101,43 @@ export class SftBatcher {
   }
 }
 
+/**
+ * Fills `out` (length K) with the flat positions of `b` that carry a label, padded with a position whose target is
+ * -100 (one always exists: every sample's last position). Throws when there are more labels than K.
+ */
+export function labelIndex(b: RowBatch, out: BigInt64Array): void {
+  let k = 0;
+  let pad = -1;
+  for (let i = 0; i < b.targets.length; i++) {
+    if (b.targets[i] === -100n) {
+      if (pad < 0) pad = i;
+      continue;
+    }
+    if (k === out.length) throw new RangeError(`labelIndex: more than ${out.length} labels in a micro-batch`);
+    out[k++] = BigInt(i);
+  }
+  out.fill(BigInt(Math.max(pad, 0)), k);
+}
+
+/**
+ * An upper bound of the labels of any micro-batch SftBatcher can make: per row, at most seq - 1 and at most the
+ * labels of the `maxSegments` most-labelled samples (rounded up to a multiple of 8).
+ */
+export function sftLabelCapacity(set: SftSet, rows: number, seq: number, maxSegments: number): number {
+  const counts: number[] = [];
+  for (let i = 0; i + 1 < set.offsets.length; i++) {
+    let n = 0;
+    for (let t = set.offsets[i]! + 1; t < set.offsets[i + 1]!; t++) n += set.trained[t]!;
+    counts.push(n);
+  }
+  counts.sort((a, b) => b - a);
+  const perRow = Math.min(
+    seq - 1,
+    counts.slice(0, maxSegments).reduce((a, b) => a + b, 0),
+  );
+  return Math.min(rows * seq, Math.ceil((rows * perRow) / 8) * 8);
+}
+
 /** Optimizer steps of one epoch (rows filled the way SftBatcher fills them), for `epochs`-based runs. */
 export function sftRowsPerEpoch(
   set: SftSet,

@@ -12,7 +12,15 @@ import { steelModel } from '../model.js';
 import type { RunSummary } from '../run.js';
 import type { TrainStep } from '../step.js';
 import { type StepResult, Trainer } from '../trainer.js';
-import { PreferenceBatcher, pairRows, type RowBatch, SftBatcher, sftRowsPerEpoch } from './batches.js';
+import {
+  labelIndex,
+  PreferenceBatcher,
+  pairRows,
+  type RowBatch,
+  SftBatcher,
+  sftLabelCapacity,
+  sftRowsPerEpoch,
+} from './batches.js';
 import { type PostTrainConfig, resolveSchedule } from './config.js';
 import { type LoadStats, loadPreferenceSet, loadSftSet, type PreferenceSet, type SftSet } from './dataset.js';
 import { dpoLossBuilder } from './dpo.js';
@@ -52,6 +60,7 @@ function feedRows(b: RowBatch, ref?: Float32Array): (s: TrainStep) => void {
     s.targets.set(b.targets);
     (s.feed('segment_ids') as BigInt64Array).set(b.segments);
     (s.feed('position_ids') as BigInt64Array).set(b.positions);
+    if (s.extra.has('label_index')) labelIndex(b, s.feed('label_index') as BigInt64Array);
     if (ref) (s.feed('ref_logps') as Float32Array).set(ref);
   };
 }
@@ -166,6 +175,9 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
   const maxSteps = cfg.train.maxSteps ?? Math.max(1, Math.ceil((cfg.train.epochs * unitsPerEpoch) / perStep));
   const schedule = resolveSchedule(cfg.schedule, maxSteps, accumulation);
 
+  // SFT: the LM head only where labels can be (answers): a bound over every possible micro-batch, used when it saves
+  const labelRows = sft ? sftLabelCapacity(sft, batch, seq, cfg.data.maxSegments) : 0;
+  const useLabelRows = labelRows > 0 && labelRows <= 0.75 * batch * seq;
   const threads = cfg.runtime?.threads ?? null;
   const isIpo = cfg.dpo.loss === 'ipo';
   const trainer = await Trainer.create(
@@ -179,6 +191,7 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
       schedule,
       optimizer: cfg.optimizer,
       ...(sft ? { maxSegments: cfg.data.maxSegments } : { buildLoss: dpoLossBuilder(config, cfg.dpo) }),
+      ...(useLabelRows ? { labelRows } : {}),
       ...(cfg.train.lossChunks ? { lossChunks: cfg.train.lossChunks } : {}),
       ...(cfg.runtime?.ep ? { ep: cfg.runtime.ep } : {}),
       ...(threads ? { threads } : {}),
