@@ -19,8 +19,12 @@ import { getField, HASH_KEY, MINHASH_KEY, type Sample, SIMHASH_KEY, STATS_KEY } 
 /** Lines longer than this are rejected as `line-too-long` without being buffered (the @steel/dataset limit). */
 export const JSONL_MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
-/** Default bytes per chunk: small enough that the last chunk does not leave a worker idle for long. */
-export const DEFAULT_JSONL_CHUNK_BYTES = 1 << 20;
+/**
+ * Default bytes per chunk. At the end of a run a thread can wait for up to WORKER_QUEUE chunks another thread still
+ * holds, so chunks must be small: 256 KiB (~30 ms of the Steel text recipe) measured ~0.1 s faster with np 2 than
+ * 1 MiB on 43 MB (speed-up median 1.78x vs 1.56x over 8 interleaved pairs) and no slower with np 1.
+ */
+export const DEFAULT_JSONL_CHUNK_BYTES = 256 * 1024;
 
 export interface JsonlChunk {
   /** Position in the run (results are stitched in this order). */

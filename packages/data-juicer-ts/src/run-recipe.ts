@@ -36,7 +36,7 @@ export interface RunRecipeOptions {
   /** Called after each input batch is read, with the number of records read so far (progress reporting). */
   onProgress?: (read: number) => void;
   /**
-   * JSONL engine: bytes of input per unit of work (default 1 MiB). Smaller units balance workers better at the end
+   * JSONL engine: bytes of input per unit of work (default 256 KiB). Smaller units balance workers better at the end
    * of a run; tests use tiny values to put chunk boundaries everywhere. Results never depend on it.
    */
   jsonlChunkBytes?: number;
