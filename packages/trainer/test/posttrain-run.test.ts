@@ -3,6 +3,7 @@
 // precomputed, cached, or computed alongside gives the same losses.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { presetConfig, saveModelFolder } from '@steel/steel-model';
 import { describe, expect, it } from 'vitest';
 import {
   type ChatTokenizer,
@@ -10,6 +11,7 @@ import {
   REFERENCE_FILE,
   REJECTED_FILE,
   runPostTraining,
+  steelModel,
 } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -139,11 +141,11 @@ function dpoData(dir: string): string {
   return file;
 }
 
-function dpoConfig(out: string, data: string, reference: 'precompute' | 'alongside', maxSteps = 4) {
+function dpoConfig(out: string, data: string, reference: 'precompute' | 'alongside', maxSteps = 4, initFrom?: string) {
   return parsePostTrainConfig({
     stage: 'dpo',
     out_dir: out,
-    model: { config: 'steel-micro', seed: 7 },
+    model: initFrom ? { init_from: initFrom } : { config: 'steel-micro', seed: 7 },
     data: { sources: [{ path: data }], seed: 11, system_prompt: '' },
     train: { batch: 2, seq: 40, accumulation: 2, max_steps: maxSteps, loss_chunks: 2 },
     dpo: { beta: 0.1, reference },
@@ -157,10 +159,18 @@ describe('DPO runs', () => {
   it('precomputed, cached and alongside reference log-probs give the same losses; rewards are logged', async () => {
     const dir = tempDir('dpo');
     const data = dpoData(dir);
-    const pre = await runPostTraining(dpoConfig(join(dir, 'pre'), data, 'precompute'), { tokenizer: charTokenizer });
+    // start from a model folder (as from an SFT checkpoint): the reference must stay frozen while the policy moves
+    const init = join(dir, 'init');
+    const config = presetConfig('steel-micro');
+    await saveModelFolder(init, config, steelModel(config).init(7));
+    const pre = await runPostTraining(dpoConfig(join(dir, 'pre'), data, 'precompute', 4, init), {
+      tokenizer: charTokenizer,
+    });
     expect(pre.reference?.mode).toBe('precompute');
     expect(existsSync(join(dir, 'pre', REFERENCE_FILE))).toBe(true);
-    const along = await runPostTraining(dpoConfig(join(dir, 'along'), data, 'alongside'), { tokenizer: charTokenizer });
+    const along = await runPostTraining(dpoConfig(join(dir, 'along'), data, 'alongside', 4, init), {
+      tokenizer: charTokenizer,
+    });
     expect(along.reference?.mode).toBe('alongside');
     along.losses.forEach((l, i) => expect(Math.abs(l - pre.losses[i]!)).toBeLessThan(1e-6));
     // the policy starts as the reference: the first loss is log 2 exactly (z = 0)
@@ -170,9 +180,11 @@ describe('DPO runs', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(m[0].reward_margin).toBeCloseTo(0, 6);
+    expect(m[0].grad_norm).toBeGreaterThan(0); // z = 0 still has a gradient (softplus' kink)
+    expect(pre.losses.at(-1)!).toBeLessThan(pre.losses[0]!);
     expect(m.at(-1).reward_accuracy).toBeGreaterThanOrEqual(0);
     // resuming reuses the cache
-    const more = await runPostTraining(dpoConfig(join(dir, 'pre'), data, 'precompute', 6), {
+    const more = await runPostTraining(dpoConfig(join(dir, 'pre'), data, 'precompute', 6, init), {
       tokenizer: charTokenizer,
     });
     expect(more.reference?.mode).toBe('cached');

@@ -26,10 +26,15 @@ function rowLogp(g: Graph, nll: Value, targets: Value, average: boolean): Value 
   return g.div(sum, count);
 }
 
-/** log(1 + exp(x)) without overflow: relu(x) + log(1 + exp(-|x|)). */
+/**
+ * log(1 + exp(x)) without overflow: max(x, 0) + log(1 + exp(-|x|)). Both kinks take their x >= 0 side, so the
+ * gradient at x = 0 is the true 1/2 (with Relu's 0 there, DPO's first step, where policy = reference and z = 0,
+ * would get no gradient at all).
+ */
 function softplus(g: Graph, x: Value): Value {
-  const abs = g.add(g.relu(x), g.relu(g.neg(x)));
-  return g.add(g.relu(x), g.log(g.add(g.exp(g.neg(abs)), 1)));
+  const pos = g.greaterOrEqual(x, 0);
+  const abs = g.where(pos, x, g.neg(x));
+  return g.add(g.where(pos, x, 0), g.log(g.add(g.exp(g.neg(abs)), 1)));
 }
 
 /** The DPO loss graph for micro-batches of `shape.batch` rows = 2P (P pairs). Inputs: ids, targets, segment and

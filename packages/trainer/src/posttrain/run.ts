@@ -224,7 +224,10 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
         reference = { mode: 'cached', seconds: 0 };
       }
       if (!cached || evalSet) {
-        const refWeights = cfg.dpo.refModel ? (await loadModelFolder(cfg.dpo.refModel)).weights : initWeights();
+        // a copy: the policy's arrays are updated in place, the reference must stay frozen
+        const refWeights = cfg.dpo.refModel
+          ? (await loadModelFolder(cfg.dpo.refModel)).weights
+          : new Map([...initWeights()].map(([n, w]) => [n, Float32Array.from(w)] as const));
         scorer = await ReferenceScorer.create(config, refWeights, {
           rows: 2 * batch,
           seq,
