@@ -112,7 +112,9 @@ export {
 export { type PostTrainOptions, type PostTrainSummary, REJECTED_FILE, runPostTraining } from './posttrain/run.js';
 export {
   type SyntheticExample,
+  type SyntheticScore,
   type SyntheticTask,
+  scoreSyntheticAnswers,
   syntheticInstructions,
   toPreferenceRecords,
   toSftRecords,

@@ -1,7 +1,9 @@
 // Small synthetic instruction sets with checkable answers, for a quick "does my SFT/DPO path learn" run on CPU
 // (the demo, the sft-learns benchmark). Deterministic from a seed; train and held-out sets never share a question.
 
-export type SyntheticTask = 'copy' | 'reverse' | 'add';
+import { type ChatTokenizer as ChatTemplateTokenizer, SteelModel } from '@steel/steel-model';
+
+export type SyntheticTask = 'copy' | 'reverse' | 'add' | 'last' | 'parity';
 
 export interface SyntheticExample {
   task: SyntheticTask;
@@ -23,6 +25,20 @@ function rng(seed: number): () => number {
 }
 
 function make(task: SyntheticTask, r: () => number, digits: [number, number]): SyntheticExample {
+  if (task === 'last' || task === 'parity') {
+    const n = digits[0] + Math.floor(r() * (digits[1] - digits[0] + 1));
+    const ds = `${1 + Math.floor(r() * 9)}${Array.from({ length: n - 1 }, () => String(Math.floor(r() * 10))).join('')}`;
+    const last = Number(ds.at(-1));
+    if (task === 'last')
+      return {
+        task,
+        question: `What is the last digit of ${ds}?`,
+        answer: String(last),
+        wrong: String((last + 1) % 10),
+      };
+    const odd = last % 2 === 1;
+    return { task, question: `Is ${ds} even or odd?`, answer: odd ? 'odd' : 'even', wrong: odd ? 'even' : 'odd' };
+  }
   if (task === 'copy' || task === 'reverse') {
     const n = digits[0] + Math.floor(r() * (digits[1] - digits[0] + 1));
     const ds = Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
@@ -92,4 +108,46 @@ export function toPreferenceRecords(
   examples: SyntheticExample[],
 ): { prompt: string; chosen: string; rejected: string }[] {
   return examples.map((e) => ({ prompt: e.question, chosen: e.answer, rejected: e.wrong }));
+}
+
+export interface SyntheticScore {
+  accuracy: number;
+  byTask: Record<string, number>;
+  /** The first few question / expected / reply triples, for a look. */
+  samples: { question: string; answer: string; reply: string }[];
+}
+
+/** Exact-match accuracy of a model folder's greedy chat replies (Steel's chat template) on `examples`. */
+export async function scoreSyntheticAnswers(
+  modelDir: string,
+  tokenizer: ChatTemplateTokenizer,
+  examples: SyntheticExample[],
+  o: { threads?: number; maxNewTokens?: number; samples?: number } = {},
+): Promise<SyntheticScore> {
+  const model = await SteelModel.load(modelDir, o.threads ? { threads: o.threads } : {});
+  const tally = new Map<string, { n: number; ok: number }>();
+  const samples: SyntheticScore['samples'] = [];
+  let ok = 0;
+  try {
+    for (const e of examples) {
+      let reply = '';
+      const messages = [{ role: 'user', content: e.question }];
+      for await (const piece of model.chat(tokenizer, messages, { maxNewTokens: o.maxNewTokens ?? 8, doSample: false }))
+        reply += piece;
+      const right = reply.trim() === e.answer;
+      ok += right ? 1 : 0;
+      const t = tally.get(e.task) ?? { n: 0, ok: 0 };
+      t.n++;
+      t.ok += right ? 1 : 0;
+      tally.set(e.task, t);
+      if (samples.length < (o.samples ?? 6)) samples.push({ question: e.question, answer: e.answer, reply });
+    }
+  } finally {
+    await model.release();
+  }
+  return {
+    accuracy: examples.length ? ok / examples.length : Number.NaN,
+    byTask: Object.fromEntries([...tally].map(([k, v]) => [k, v.ok / v.n])),
+    samples,
+  };
 }

@@ -6,8 +6,17 @@ import path from 'node:path';
 import { type CleanDemoOpCount, cleanDemoCorpus } from '@steel/data-juicer-ts';
 import { batchFromRecords, datasetStats, readDataset, writeDataset } from '@steel/dataset';
 import { evalDemo } from '@steel/eval';
-import { MODEL_DIR, parseTrainConfig, runTraining } from '@steel/trainer';
+import { loadTokenizer } from '@steel/tokenizer';
+import {
+  MODEL_DIR,
+  parsePostTrainConfig,
+  parseTrainConfig,
+  runPostTraining,
+  runTraining,
+  scoreSyntheticAnswers,
+} from '@steel/trainer';
 import type { Command } from 'commander';
+import { DEMO_CHAT_TASKS, writeDemoChatSet } from '../demo/chat-set.js';
 import { type CorpusOptions, type CorpusRecord, DEFAULT_CORPUS, demoCorpus } from '../demo/corpus.js';
 import { CliError } from '../errors.js';
 import { createProgress } from '../progress.js';
@@ -19,6 +28,7 @@ interface DemoOptions {
   songFiles: string;
   brownSamples: string;
   trainSteps: string;
+  sftSteps: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -85,6 +95,18 @@ export interface DemoSummary {
     report: string;
     seconds: number;
   } | null;
+  sft: {
+    tasks: string[];
+    records: number;
+    cleaning: { op: string; changed?: number; dropped?: number }[];
+    steps: number;
+    lossFirst: number;
+    lossLast: number;
+    heldout: { questions: number; accuracy: number; byTask: Record<string, number> };
+    chat: { user: string; reply: string };
+    checkpoint: string;
+    seconds: number;
+  } | null;
   seconds: number;
 }
 
@@ -93,6 +115,7 @@ const DEMO_BLOCK_SIZE = 256;
 const DEMO_CHUNK_BLOCKS = 256;
 const DEMO_TRAIN_BATCH = 4;
 export const DEMO_TRAIN_STEPS = 80;
+export const DEMO_SFT_STEPS = 150;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -104,6 +127,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     brownSamples: intOption('brown-samples', opts.brownSamples, 0, 500),
   };
   const trainSteps = intOption('train-steps', opts.trainSteps, 0, 100000);
+  const sftSteps = intOption('sft-steps', opts.sftSteps, 0, 100000);
   const out = path.resolve(opts.out);
   fs.mkdirSync(path.join(out, 'corpus'), { recursive: true });
 
@@ -168,7 +192,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out: path.join(out, 'packed'),
     textKey: 'text',
     variant: 'qwen1.5',
-    engine: 'native',
     blockSize: String(DEMO_BLOCK_SIZE),
     chunkBlocks: String(DEMO_CHUNK_BLOCKS),
     overwrite: true,
@@ -249,6 +272,51 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     };
   }
 
+  // 8. SFT of that checkpoint on a small synthetic chat set (cleaned with Data-Juicer ops), its exact-match accuracy
+  // on held-out questions, and one chat turn.
+  let sft: DemoSummary['sft'] = null;
+  if (train && sftSteps > 0) {
+    t = performance.now();
+    const chat = writeDemoChatSet(path.join(out, 'chat-data'), { train: 3000, heldout: 60 });
+    const cfg = parsePostTrainConfig({
+      stage: 'sft',
+      out_dir: path.join(out, 'sft'),
+      model: { init_from: path.join(train.checkpoint, MODEL_DIR) },
+      data: { sources: [{ path: chat.train }], packing: true, max_segments: 8 },
+      train: { batch: 8, seq: 128, accumulation: 1, max_steps: sftSteps },
+      optimizer: { weight_decay: 0 },
+      schedule: { kind: 'cosine', peak_lr: 5e-3, min_lr: 5e-4, warmup_steps: Math.ceil(sftSteps / 20) },
+      checkpoint: { every: 0, keep_last: 1 },
+      resume: 'never',
+      runtime: { threads: 2 },
+    });
+    const tokenizer = await loadTokenizer();
+    const sftProgress = createProgress({
+      label: 'demo: sft',
+      unit: 'steps',
+      total: sftSteps,
+      quiet: opts.quiet ?? false,
+    });
+    const run = await runPostTraining(cfg, { tokenizer, onStep: () => sftProgress.tick(1) });
+    sftProgress.done();
+    const modelDir = path.join(run.lastCheckpoint!, MODEL_DIR);
+    const score = await scoreSyntheticAnswers(modelDir, tokenizer, chat.heldoutExamples, { threads: 2, samples: 1 });
+    const first = score.samples[0]!;
+    const k = Math.min(10, run.losses.length);
+    sft = {
+      tasks: DEMO_CHAT_TASKS,
+      records: chat.records,
+      cleaning: chat.ops,
+      steps: run.lastStep,
+      lossFirst: mean(run.losses.slice(0, k)),
+      lossLast: mean(run.losses.slice(-k)),
+      heldout: { questions: chat.heldoutExamples.length, accuracy: score.accuracy, byTask: score.byTask },
+      chat: { user: first.question, reply: first.reply },
+      checkpoint: run.lastCheckpoint!,
+      seconds: secs(t),
+    };
+  }
+
   const summary: DemoSummary = {
     out,
     corpus: { documents, characters, bySource },
@@ -272,6 +340,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     },
     train,
     eval: evalResult,
+    sft,
     seconds: secs(t0),
   };
   fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -324,6 +393,21 @@ function printSummary(s: DemoSummary): void {
           `  report ${s.eval.report}`,
         ]
       : []),
+    ...(s.sft
+      ? [
+          '',
+          `sft (${s.sft.records} synthetic chats: ${s.sft.tasks.join(', ')}; Data-Juicer cleaning: ${s.sft.cleaning.map((c) => `${c.op} ${c.dropped !== undefined && c.dropped > 0 ? `dropped ${c.dropped}` : `changed ${c.changed ?? 0}`}`).join(', ')})`,
+          `  ${s.sft.steps} steps, loss ${s.sft.lossFirst.toFixed(3)} -> ${s.sft.lossLast.toFixed(3)} in ${s.sft.seconds.toFixed(1)} s`,
+          `  held-out exact match: ${(100 * s.sft.heldout.accuracy).toFixed(1)}% of ${s.sft.heldout.questions} (${Object.entries(
+            s.sft.heldout.byTask,
+          )
+            .map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`)
+            .join(', ')})`,
+          `  chat> ${s.sft.chat.user}`,
+          `  ${s.sft.chat.reply}`,
+          `  checkpoint ${s.sft.checkpoint} (npx steel chat --model ${path.join(s.sft.checkpoint, 'model')})`,
+        ]
+      : []),
     '',
     `done in ${s.seconds.toFixed(1)} s; summary in ${path.join(s.out, 'summary.json')}`,
   ];
@@ -342,6 +426,11 @@ export function registerDemo(program: Command): void {
       '--train-steps <n>',
       'optimizer steps of the steel-tiny pre-training stage (0 skips train and eval)',
       String(DEMO_TRAIN_STEPS),
+    )
+    .option(
+      '--sft-steps <n>',
+      'optimizer steps of the SFT stage on the synthetic chat set (0 skips it)',
+      String(DEMO_SFT_STEPS),
     )
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
