@@ -7,9 +7,15 @@
 //        [--heldout 100] [--tasks copy,reverse,add] [--digits 3,5] [--lr 3e-3] [--batch 8] [--seq 128] [--dpo-steps 0] [--out /tmp/sft-learns] [--threads 2]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SteelModel } from '@steel/steel-model';
 import { loadTokenizer } from '@steel/tokenizer';
-import { parsePostTrainConfig, runPostTraining, syntheticInstructions, toPreferenceRecords, toSftRecords } from '@steel/trainer';
+import {
+  parsePostTrainConfig,
+  runPostTraining,
+  scoreSyntheticAnswers,
+  syntheticInstructions,
+  toPreferenceRecords,
+  toSftRecords,
+} from '@steel/trainer';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -25,37 +31,19 @@ const jsonl = (file, rows) => {
 
 const tasks = (args.tasks ?? 'copy,reverse').split(',');
 const digits = (args.digits ?? '3,5').split(',').map(Number);
-const { train, heldout } = syntheticInstructions({ tasks, digits, train: num('train', 4000), heldout: num('heldout', 100), seed: num('seed', 3407) });
+const { train, heldout } = syntheticInstructions({
+  tasks,
+  digits,
+  train: num('train', 4000),
+  heldout: num('heldout', 100),
+  seed: num('seed', 3407),
+});
 const sftFile = jsonl(path.join(out, 'sft-train.jsonl'), toSftRecords(train));
 const evalFile = jsonl(path.join(out, 'sft-heldout.jsonl'), toSftRecords(heldout));
 const tok = await loadTokenizer();
 const load = Date.now();
 
-async function accuracy(modelDir, examples) {
-  const m = await SteelModel.load(modelDir, { threads });
-  const byTask = {};
-  let correct = 0;
-  const samples = [];
-  try {
-    for (const e of examples) {
-      let reply = '';
-      for await (const piece of m.chat(tok, [{ role: 'user', content: e.question }], { maxNewTokens: 8, doSample: false })) reply += piece;
-      const ok = reply.trim() === e.answer;
-      correct += ok ? 1 : 0;
-      const t = (byTask[e.task] ??= { n: 0, correct: 0 });
-      t.n++;
-      t.correct += ok ? 1 : 0;
-      if (samples.length < 6) samples.push({ q: e.question, want: e.answer, got: reply });
-    }
-  } finally {
-    await m.release();
-  }
-  return {
-    accuracy: correct / examples.length,
-    byTask: Object.fromEntries(Object.entries(byTask).map(([k, v]) => [k, v.correct / v.n])),
-    samples,
-  };
-}
+const accuracy = (modelDir, examples) => scoreSyntheticAnswers(modelDir, tok, examples, { threads });
 
 const steps = num('steps', 300);
 const sftCfg = parsePostTrainConfig({
@@ -65,7 +53,12 @@ const sftCfg = parsePostTrainConfig({
   data: { sources: [{ path: sftFile }], packing: true, max_segments: 8 },
   train: { batch: num('batch', 8), seq: num('seq', 128), accumulation: 1, max_steps: steps },
   optimizer: { weight_decay: 0 },
-  schedule: { kind: 'cosine', peak_lr: num('lr', 3e-3), min_lr: num('lr', 3e-3) / 10, warmup_steps: Math.ceil(steps / 20) },
+  schedule: {
+    kind: 'cosine',
+    peak_lr: num('lr', 3e-3),
+    min_lr: num('lr', 3e-3) / 10,
+    warmup_steps: Math.ceil(steps / 20),
+  },
   checkpoint: { every: 0, keep_last: 1 },
   eval: { sources: [{ path: evalFile }], every: Math.max(1, Math.floor(steps / 5)), batches: 2 },
   resume: 'never',
@@ -78,7 +71,9 @@ const sft = await runPostTraining(sftCfg, {
   onStep: (m, max) => {
     if (Date.now() - last > 10000 || m.step === max) {
       last = Date.now();
-      process.stderr.write(`sft step ${m.step}/${max} loss ${m.loss.toFixed(3)}${m.eval_loss !== undefined ? ` eval ${m.eval_loss.toFixed(3)}` : ''} ${Math.round(m.tokens_per_s)} tok/s\n`);
+      process.stderr.write(
+        `sft step ${m.step}/${max} loss ${m.loss.toFixed(3)}${m.eval_loss !== undefined ? ` eval ${m.eval_loss.toFixed(3)}` : ''} ${Math.round(m.tokens_per_s)} tok/s\n`,
+      );
     }
   },
 });
@@ -104,7 +99,13 @@ const result = {
 
 const dpoSteps = num('dpo-steps', 0);
 if (dpoSteps > 0) {
-  const pairs = syntheticInstructions({ tasks, digits, train: num('dpo-pairs', 1000), heldout: 64, seed: num('seed', 3407) + 1 });
+  const pairs = syntheticInstructions({
+    tasks,
+    digits,
+    train: num('dpo-pairs', 1000),
+    heldout: 64,
+    seed: num('seed', 3407) + 1,
+  });
   const pFile = jsonl(path.join(out, 'dpo-train.jsonl'), toPreferenceRecords(pairs.train));
   const pEval = jsonl(path.join(out, 'dpo-heldout.jsonl'), toPreferenceRecords(pairs.heldout));
   const dpoCfg = parsePostTrainConfig({
@@ -126,10 +127,13 @@ if (dpoSteps > 0) {
   const dpo = await runPostTraining(dpoCfg, {
     tokenizer: tok,
     onStep: (m, max) => {
-      if (m.eval_reward_accuracy !== undefined) evals.push({ step: m.step, accuracy: m.eval_reward_accuracy, margin: m.eval_reward_margin });
+      if (m.eval_reward_accuracy !== undefined)
+        evals.push({ step: m.step, accuracy: m.eval_reward_accuracy, margin: m.eval_reward_margin });
       if (Date.now() - last > 10000 || m.step === max) {
         last = Date.now();
-        process.stderr.write(`dpo step ${m.step}/${max} loss ${m.loss.toFixed(4)} acc ${m.reward_accuracy.toFixed(2)}\n`);
+        process.stderr.write(
+          `dpo step ${m.step}/${max} loss ${m.loss.toFixed(4)} acc ${m.reward_accuracy.toFixed(2)}\n`,
+        );
       }
     },
   });

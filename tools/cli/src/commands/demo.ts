@@ -103,7 +103,8 @@ export interface DemoSummary {
     lossFirst: number;
     lossLast: number;
     heldout: { questions: number; accuracy: number; byTask: Record<string, number> };
-    chat: { user: string; reply: string };
+    /** The first held-out question of each task and the model's reply (a chat turn each). */
+    chat: { user: string; reply: string }[];
     checkpoint: string;
     seconds: number;
   } | null;
@@ -115,7 +116,7 @@ const DEMO_BLOCK_SIZE = 256;
 const DEMO_CHUNK_BLOCKS = 256;
 const DEMO_TRAIN_BATCH = 4;
 export const DEMO_TRAIN_STEPS = 80;
-export const DEMO_SFT_STEPS = 150;
+export const DEMO_SFT_STEPS = 500;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -300,8 +301,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const run = await runPostTraining(cfg, { tokenizer, onStep: () => sftProgress.tick(1) });
     sftProgress.done();
     const modelDir = path.join(run.lastCheckpoint!, MODEL_DIR);
-    const score = await scoreSyntheticAnswers(modelDir, tokenizer, chat.heldoutExamples, { threads: 2, samples: 1 });
-    const first = score.samples[0]!;
+    const score = await scoreSyntheticAnswers(modelDir, tokenizer, chat.heldoutExamples, { threads: 2, samples: 2 });
     const k = Math.min(10, run.losses.length);
     sft = {
       tasks: DEMO_CHAT_TASKS,
@@ -311,7 +311,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       lossFirst: mean(run.losses.slice(0, k)),
       lossLast: mean(run.losses.slice(-k)),
       heldout: { questions: chat.heldoutExamples.length, accuracy: score.accuracy, byTask: score.byTask },
-      chat: { user: first.question, reply: first.reply },
+      chat: score.samples.map((x) => ({ user: x.question, reply: x.reply })),
       checkpoint: run.lastCheckpoint!,
       seconds: secs(t),
     };
@@ -396,15 +396,14 @@ function printSummary(s: DemoSummary): void {
     ...(s.sft
       ? [
           '',
-          `sft (${s.sft.records} synthetic chats: ${s.sft.tasks.join(', ')}; Data-Juicer cleaning: ${s.sft.cleaning.map((c) => `${c.op} ${c.dropped !== undefined && c.dropped > 0 ? `dropped ${c.dropped}` : `changed ${c.changed ?? 0}`}`).join(', ')})`,
+          `sft (${s.sft.records} synthetic chats: ${s.sft.tasks.join(', ')}; Data-Juicer cleaning: ${s.sft.cleaning.map((c) => `${c.op} ${c.dropped !== undefined ? `dropped ${c.dropped}` : `changed ${c.changed ?? 0}`}`).join(', ')})`,
           `  ${s.sft.steps} steps, loss ${s.sft.lossFirst.toFixed(3)} -> ${s.sft.lossLast.toFixed(3)} in ${s.sft.seconds.toFixed(1)} s`,
           `  held-out exact match: ${(100 * s.sft.heldout.accuracy).toFixed(1)}% of ${s.sft.heldout.questions} (${Object.entries(
             s.sft.heldout.byTask,
           )
             .map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`)
             .join(', ')})`,
-          `  chat> ${s.sft.chat.user}`,
-          `  ${s.sft.chat.reply}`,
+          ...s.sft.chat.flatMap((c) => [`  chat> ${c.user}`, `  ${c.reply}`]),
           `  checkpoint ${s.sft.checkpoint} (npx steel chat --model ${path.join(s.sft.checkpoint, 'model')})`,
         ]
       : []),

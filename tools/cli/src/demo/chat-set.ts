@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createOp, type Filter, type Mapper } from '@steel/data-juicer-ts';
 import { type SyntheticExample, type SyntheticTask, syntheticInstructions, toSftRecords } from '@steel/trainer';
 
-export const DEMO_CHAT_TASKS: SyntheticTask[] = ['last', 'parity', 'copy'];
+export const DEMO_CHAT_TASKS: SyntheticTask[] = ['last', 'parity'];
 
 export interface DemoChatSet {
   train: string;
@@ -50,7 +50,10 @@ export function writeDemoChatSet(dir: string, n: { train: number; heldout: numbe
     train: write(path.join(dir, 'sft-train.jsonl'), trainRecords),
     heldout: write(path.join(dir, 'sft-heldout.jsonl'), clean(heldout)),
     heldoutExamples: heldout,
-    ops: [...mappers, answerFilter].map((op) => ({ op: op.name, ...count(op.name) })),
+    ops: [
+      ...mappers.map((op) => ({ op: op.name, changed: count(op.name).changed })),
+      { op: answerFilter.name, dropped: count(answerFilter.name).dropped },
+    ],
     records: trainRecords.length,
   };
   return out;
