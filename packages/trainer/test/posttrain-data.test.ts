@@ -59,6 +59,26 @@ describe('record layouts', () => {
     });
   });
 
+  it("@steel/eval's exam-data records (steel eval exam-data) parse as SFT and preference samples", () => {
+    // the shapes of examToSft / examToDpo output
+    const q = '以下是一道单选题:\n1+1=?\nA. 1\nB. 2\nC. 3\nD. 4\n请给出答案。\n';
+    const sft = parseChatRecord({
+      id: 'x-1',
+      messages: [
+        { role: 'user', content: q },
+        { role: 'assistant', content: 'B。' },
+      ],
+    });
+    expect(sft).toMatchObject({ ok: true, value: { turns: [{ user: q, assistant: 'B。' }] } });
+    const dpo = parsePreferenceRecord({
+      id: 'x-1-A',
+      prompt: [{ role: 'user', content: q }],
+      chosen: [{ role: 'assistant', content: 'B。' }],
+      rejected: [{ role: 'assistant', content: 'A。' }],
+    });
+    expect(dpo).toMatchObject({ ok: true, value: { prompt: q, chosen: 'B。', rejected: 'A。', history: [] } });
+  });
+
   it('rejects what does not fit, with a reason', () => {
     const reason = (r: unknown) => {
       const p = parseChatRecord(r);
