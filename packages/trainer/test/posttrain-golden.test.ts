@@ -140,7 +140,9 @@ describe('DPO losses, rewards and reference log-probs vs PyTorch', () => {
     const scorer = await ReferenceScorer.create(config, weights, { rows: 6, seq: SEQ, lossChunks: 3, threads: 1 });
     const r = await scorer.score(rows);
     const e = expected.dpo.sigmoid;
-    [...e.ref_chosen, ...e.ref_rejected].forEach((v, i) => expect(rel(r.sum[i]!, v)).toBeLessThan(1e-4));
+    [...e.ref_chosen, ...e.ref_rejected].forEach((v, i) => {
+      expect(rel(r.sum[i]!, v)).toBeLessThan(1e-4);
+    });
     const lens = [...pairs.map((p) => p.chosen.length), ...pairs.map((p) => p.rejected.length)];
     expect([...r.count]).toEqual(lens);
     await scorer.release();
@@ -160,10 +162,12 @@ describe('DPO losses, rewards and reference log-probs vs PyTorch', () => {
       const ref = Float32Array.from([...e.ref_chosen, ...e.ref_rejected]);
       const { loss, grads } = await lossAndGrads(step, rows, { ref_logps: ref });
       expect(rel(loss, e.loss)).toBeLessThan(1e-4);
-      e.chosen_rewards.forEach((v, i) => expect(Math.abs(step.lastOutputs.chosen_rewards![i]! - v)).toBeLessThan(1e-5));
-      e.rejected_rewards.forEach((v, i) =>
-        expect(Math.abs(step.lastOutputs.rejected_rewards![i]! - v)).toBeLessThan(1e-5),
-      );
+      e.chosen_rewards.forEach((v, i) => {
+        expect(Math.abs(step.lastOutputs.chosen_rewards![i]! - v)).toBeLessThan(1e-5);
+      });
+      e.rejected_rewards.forEach((v, i) => {
+        expect(Math.abs(step.lastOutputs.rejected_rewards![i]! - v)).toBeLessThan(1e-5);
+      });
       expectGradNorms(grads, e.grad_norms);
       await step.release();
     });

@@ -172,7 +172,9 @@ describe('DPO runs', () => {
       tokenizer: charTokenizer,
     });
     expect(along.reference?.mode).toBe('alongside');
-    along.losses.forEach((l, i) => expect(Math.abs(l - pre.losses[i]!)).toBeLessThan(1e-6));
+    along.losses.forEach((l, i) => {
+      expect(Math.abs(l - pre.losses[i]!)).toBeLessThan(1e-6);
+    });
     // the policy starts as the reference: the first loss is log 2 exactly (z = 0)
     expect(pre.losses[0]).toBeCloseTo(Math.log(2), 6);
     const m = readFileSync(join(dir, 'pre', 'metrics.jsonl'), 'utf8')
