@@ -362,6 +362,8 @@ function chunkedLmHead(
   const sizes = bounds.slice(1).map((b, c) => b - bounds[c]!);
   let wc!: Value[];
   let logits!: Value[];
+  let exps!: Value[];
+  let sumExp!: Value;
   let lse!: Value;
   let wy!: Value;
   return g.composite(
@@ -371,8 +373,9 @@ function chunkedLmHead(
       wc = chunks === 1 ? [w] : g.split(w, 0, sizes);
       logits = wc.map((wi) => g.gemm(h, wi, null, { transB: true })); // [N, Vc]
       const m = logits.map((l) => g.reduceMax(l, 1, true)).reduce((a, b) => g.max(a, b)); // [N,1]
-      const s = logits.map((l) => g.reduceSum(g.exp(g.sub(l, m)), 1, true)).reduce((a, b) => g.add(a, b));
-      lse = g.add(m, g.log(s));
+      exps = logits.map((l) => g.exp(g.sub(l, m))); // [N, Vc], kept for the backward
+      sumExp = exps.map((e) => g.reduceSum(e, 1, true)).reduce((a, b) => g.add(a, b));
+      lse = g.add(m, g.log(sumExp));
       wy = g.gather(w, safe); // [N, d]
       const zy = g.reduceSum(g.mul(h, wy), 1, true);
       const nll = g.mul(g.squeeze(g.sub(lse, zy), [1]), validF); // [N]
@@ -381,13 +384,14 @@ function chunkedLmHead(
     ([gl], needs) => {
       // s = d loss / d nll_row, [N,1]: valid * upstream (per row), or valid * upstream / count (reduced)
       const sc = g.unsqueeze(perRow ? g.mul(validF, gl!) : g.div(g.mul(validF, gl!), denom), [1]);
-      const negLse = g.neg(lse);
+      const negLse = opts.recompute ? g.neg(lse) : null;
+      // softmax = exp(l - m) / sumExp: the forward's exponentials times one [N,1] factor (one pass, not three)
+      const coef = opts.recompute ? null : g.div(sc, sumExp);
       let gh: Value | null = needs[0] ? g.neg(g.mul(wy, sc)) : null;
       const gws: Value[] = [];
       wc.forEach((wi, c) => {
         // Recomputing through Gemm's C input (-lse) also keeps ORT from merging it with the forward Gemm.
-        const shifted = opts.recompute ? g.gemm(h, wi, negLse, { transB: true }) : g.add(logits[c]!, negLse);
-        const p = g.mul(g.exp(shifted), sc); // [N, Vc]
+        const p = opts.recompute ? g.mul(g.exp(g.gemm(h, wi, negLse, { transB: true })), sc) : g.mul(exps[c]!, coef!); // [N, Vc]
         if (gh) gh = g.add(gh, g.matmul(p, wi));
         if (needs[1]) gws.push(g.gemm(p, h, null, { transA: true })); // [Vc, d]
       });
