@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { nativeKernelsStatus } from '@steel/kernels-native';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledTokenizerPath, loadTokenizer, type QwenTokenizer } from '../src/index.js';
+import { NFC_DIFFERS_COUNT, NFC_DIFFERS_FROM_HF } from '../src/nfc-differences.js';
 import { ADVERSARIAL } from './adversarial.js';
 
 const cppBuilt = nativeKernelsStatus().available;
@@ -147,6 +148,20 @@ describe('fast engine = HF ids', () => {
   it('letters and digits of Unicode 17 (unknown to HF’s regex engine) are split as HF splits them', async () => {
     const text = 'a\uA7CEb \u{10940}\u{10941} 1\u{11DE0}2 ok';
     expect(await fast.encode(text)).toEqual(await native.encode(text));
+  });
+
+  it('code points whose NFC differs between JavaScript and HF get HF’s normalization (ids equal)', async () => {
+    const cps: number[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      if (NFC_DIFFERS_FROM_HF.test(String.fromCodePoint(cp))) cps.push(cp);
+    }
+    expect(cps.length).toBe(NFC_DIFFERS_COUNT);
+    const texts = cps.flatMap((cp) => {
+      const c = String.fromCodePoint(cp);
+      return [`a${c}\u0301 x`, `${c}${c}`, `\u1100${c}`, `e\u0301${c}a`];
+    });
+    expect(await fast.encodeBatch(texts)).toEqual(await native.encodeBatch(texts));
   });
 
   it('thread count does not change the ids', async () => {

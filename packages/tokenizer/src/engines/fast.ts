@@ -2,11 +2,34 @@
 // when the addon is built, its JavaScript twin otherwise). This file does what HF does around the model: added
 // tokens are split out of the raw text first (leftmost-longest, as HF's matcher), each remaining piece is NFC
 // normalized on its own, then the kernel pre-tokenizes and merges it.
+import { createRequire } from 'node:module';
 import { createQwen2BpeKernel, type Qwen2BpeKernel, qwen2BpeTablesFromVocab } from '@steel/kernels-native';
 import { TokenizerError } from '../errors.js';
+import { NFC_DIFFERS_FROM_HF } from '../nfc-differences.js';
 import { QWEN2_PRETOKENIZE_REGEX, type TokenizerJson } from '../tokenizer-json.js';
 import type { EncodeEngine, FlatEncoding } from './engine.js';
 import { NativeEngine } from './native.js';
+
+type StringNormalizer = { normalizeString(s: string): string };
+let hfNfcCache: StringNormalizer | null | undefined;
+
+/**
+ * NFC as HF's normalizer does it. JavaScript's `normalize` knows a newer Unicode: on the few code points where the
+ * two differ (generated list, src/nfc-differences.ts) the text goes through HF's own NFC when the binding loads.
+ */
+export function hfNfc(text: string): string {
+  if (!NFC_DIFFERS_FROM_HF.test(text)) return text.normalize('NFC');
+  if (hfNfcCache === undefined) {
+    try {
+      hfNfcCache = (
+        createRequire(import.meta.url)('tokenizers') as { nfcNormalizer(): StringNormalizer }
+      ).nfcNormalizer();
+    } catch {
+      hfNfcCache = null; // no binding: JavaScript's NFC (differs from HF only on those code points)
+    }
+  }
+  return hfNfcCache ? hfNfcCache.normalizeString(text) : text.normalize('NFC');
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const emptyOrNull = (v: unknown) => v === undefined || v === null || v === '';
@@ -140,7 +163,7 @@ export class FastEngine implements EncodeEngine {
       const text = texts[i]!;
       const parts = matcher?.split(text);
       if (!parts) {
-        segments.push(text.normalize('NFC'));
+        segments.push(hfNfc(text));
         if (layouts) layouts.push(undefined);
         continue;
       }
@@ -148,7 +171,7 @@ export class FastEngine implements EncodeEngine {
       layouts.push(
         parts.map((p) => {
           if (typeof p === 'number') return { id: p };
-          segments.push(p.normalize('NFC'));
+          segments.push(hfNfc(p));
           return { segment: segments.length - 1 };
         }),
       );
