@@ -48,6 +48,13 @@ export interface RetentionPolicy {
   keepEvery?: number;
 }
 
+/** The checkpoint a run continues from: `resume` 'never' -> none, 'auto' / unset -> the newest in outDir, else the folder given. */
+export async function resumeCheckpointDir(resume: string | undefined, outDir: string): Promise<string | null> {
+  if (resume === 'never') return null;
+  if (!resume || resume === 'auto') return latestCheckpoint(outDir);
+  return resume;
+}
+
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }

@@ -20,6 +20,7 @@ export {
   MODEL_DIR,
   OPTIMIZER_FILE,
   type RetentionPolicy,
+  resumeCheckpointDir,
   type SaveCheckpointInput,
   STATE_FILE,
   saveCheckpoint,

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, loadModelFolder, SafetensorsFile } from '@steel/steel-model';
-import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, resumeCheckpointDir } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { DataLoader } from './data/loader.js';
 import { type RunOptions, trainingLoop } from './loop.js';
@@ -46,12 +46,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
   const say = opts.onEvent ?? (() => {});
   await mkdir(cfg.outDir, { recursive: true });
   const model = await modelForConfig(cfg);
-  const resumeDir =
-    cfg.resume === 'never'
-      ? null
-      : !cfg.resume || cfg.resume === 'auto'
-        ? await latestCheckpoint(cfg.outDir)
-        : cfg.resume;
+  const resumeDir = await resumeCheckpointDir(cfg.resume, cfg.outDir);
   const ckpt = resumeDir ? await loadCheckpoint(resumeDir, model) : null;
   if (ckpt) say(`resuming from ${resumeDir} (step ${ckpt.state.step}, ${ckpt.state.tokens} tokens)`);
   const saved = ckpt?.state.loader;

@@ -4,7 +4,7 @@
 import { type ErrorReport, listDatasetFiles, readDataset, recordsFromBatch } from '@steel/dataset';
 import { sha256File, sha256Text } from '../data/sha256.js';
 import { type ChatFormat, type ChatTokenizer, encodeChatSamples, encodePreferenceSamples } from './encode.js';
-import { type ChatSample, type PreferenceSample, parseChatRecord, parsePreferenceRecord } from './records.js';
+import { type Parsed, parseChatRecord, parsePreferenceRecord } from './records.js';
 
 export interface ChatSourceSpec {
   /** A file or a folder of files. */
@@ -128,6 +128,26 @@ function reject(
   errors?.record({ file, line, reason, ...(message ? { message } : {}) });
 }
 
+/** Normalizes a chunk of records; the ones that fit no layout are rejected (counted, reported). */
+function parseChunk<T>(
+  chunk: { value: unknown; file: string; line: number }[],
+  parse: (record: unknown) => Parsed<T>,
+  stats: LoadStats,
+  errors: ErrorReport | undefined,
+): { s: T; file: string; line: number }[] {
+  const ok: { s: T; file: string; line: number }[] = [];
+  for (const r of chunk) {
+    stats.records++;
+    const p = parse(r.value);
+    if (!p.ok) reject(stats, errors, r.file, r.line, 'bad-record', p.reason);
+    else {
+      stats.layouts[p.layout] = (stats.layouts[p.layout] ?? 0) + 1;
+      ok.push({ s: p.value, file: r.file, line: r.line });
+    }
+  }
+  return ok;
+}
+
 function rejectedText(stats: LoadStats): string {
   const why = Object.entries(stats.byReason)
     .map(([r, n]) => `${r}: ${n}`)
@@ -176,16 +196,7 @@ export async function loadSftSet(specs: ChatSourceSpec[], opts: LoadChatOptions)
     let n = 0;
     files.push(
       await forEachRecordChunk(spec, async (chunk) => {
-        const ok: { s: ChatSample; file: string; line: number }[] = [];
-        for (const r of chunk) {
-          stats.records++;
-          const p = parseChatRecord(r.value);
-          if (!p.ok) reject(stats, opts.errors, r.file, r.line, 'bad-record', p.reason);
-          else {
-            stats.layouts[p.layout] = (stats.layouts[p.layout] ?? 0) + 1;
-            ok.push({ s: p.value, file: r.file, line: r.line });
-          }
-        }
+        const ok = parseChunk(chunk, parseChatRecord, stats, opts.errors);
         const enc = await encodeChatSamples(
           opts.tokenizer,
           opts.format,
@@ -257,16 +268,7 @@ export async function loadPreferenceSet(specs: ChatSourceSpec[], opts: LoadChatO
     let n = 0;
     files.push(
       await forEachRecordChunk(spec, async (chunk) => {
-        const ok: { s: PreferenceSample; file: string; line: number }[] = [];
-        for (const r of chunk) {
-          stats.records++;
-          const p = parsePreferenceRecord(r.value);
-          if (!p.ok) reject(stats, opts.errors, r.file, r.line, 'bad-record', p.reason);
-          else {
-            stats.layouts[p.layout] = (stats.layouts[p.layout] ?? 0) + 1;
-            ok.push({ s: p.value, file: r.file, line: r.line });
-          }
-        }
+        const ok = parseChunk(chunk, parsePreferenceRecord, stats, opts.errors);
         const enc = await encodePreferenceSamples(
           opts.tokenizer,
           opts.format,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ErrorReport } from '@steel/dataset';
 import { loadConfig, loadModelFolder, type SteelConfig } from '@steel/steel-model';
 import { loadTokenizer } from '@steel/tokenizer';
-import { latestCheckpoint, loadCheckpoint, type PostTrainPosition } from '../checkpoint.js';
+import { loadCheckpoint, type PostTrainPosition, resumeCheckpointDir } from '../checkpoint.js';
 import { DataConsistencyError } from '../data/source.js';
 import { type RunOptions, type StageData, trainingLoop } from '../loop.js';
 import { steelModel } from '../model.js';
@@ -105,12 +105,7 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
   const initial = cfg.model.initFrom ? await loadModelFolder(cfg.model.initFrom) : null;
   const config: SteelConfig = initial ? initial.config : await loadConfig(cfg.model.config!);
   const model = steelModel(config);
-  const resumeDir =
-    cfg.resume === 'never'
-      ? null
-      : !cfg.resume || cfg.resume === 'auto'
-        ? await latestCheckpoint(cfg.outDir)
-        : cfg.resume;
+  const resumeDir = await resumeCheckpointDir(cfg.resume, cfg.outDir);
   const ckpt = resumeDir ? await loadCheckpoint(resumeDir, model) : null;
   const saved = ckpt?.state.loader;
   if (ckpt && !(saved && 'kind' in saved && saved.kind === stage))
