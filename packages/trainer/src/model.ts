@@ -10,6 +10,7 @@ import {
   type SteelConfig,
   validateConfig,
 } from '@steel/steel-model';
+import { mulberry32 } from './rng.js';
 
 export interface ParamDef {
   name: string;
@@ -195,7 +196,7 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
       return { graph: g, loss, params: P, idsInput: 'input_ids', targetsInput: 'targets' };
     },
     init(seed) {
-      const rand = mulberry(seed);
+      const rand = mulberry32(seed);
       const out = new Map<string, Float32Array>();
       for (const p of params) {
         const n = p.shape.reduce((a, b) => a * b, 1);
@@ -212,17 +213,6 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
     flopsPerToken() {
       return 3 * (2 * d * I * 2 + 2 * d * V);
     },
-  };
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -148,6 +148,34 @@ function parseChunk<T>(
   return ok;
 }
 
+/**
+ * Reads every source chunk by chunk, normalizes its records (`parse`) and hands the usable ones to `accept`, which
+ * returns how many it kept; a source that keeps none is an error naming the rejection reasons.
+ */
+async function readSources<T>(
+  specs: ChatSourceSpec[],
+  parse: (record: unknown) => Parsed<T>,
+  stats: LoadStats,
+  opts: LoadChatOptions,
+  what: 'sample' | 'pair',
+  accept: (ok: { s: T; file: string; line: number }[]) => Promise<number>,
+): Promise<{ sizes: number[]; files: string[][] }> {
+  const sizes: number[] = [];
+  const files: string[][] = [];
+  for (const spec of specs) {
+    let n = 0;
+    files.push(
+      await forEachRecordChunk(spec, async (chunk) => {
+        n += await accept(parseChunk(chunk, parse, stats, opts.errors));
+        opts.onProgress?.(stats.records);
+      }),
+    );
+    if (n === 0) throw new Error(`data source ${spec.name ?? spec.path}: no usable ${what} (${rejectedText(stats)})`);
+    sizes.push(n);
+  }
+  return { sizes, files };
+}
+
 function rejectedText(stats: LoadStats): string {
   const why = Object.entries(stats.byReason)
     .map(([r, n]) => `${r}: ${n}`)
@@ -190,63 +218,54 @@ export async function loadSftSet(specs: ChatSourceSpec[], opts: LoadChatOptions)
   const trained: number[] = [];
   const offsets = new IntBuilder();
   offsets.push([0]);
-  const sizes: number[] = [];
-  const files: string[][] = [];
-  for (const spec of specs) {
-    let n = 0;
-    files.push(
-      await forEachRecordChunk(spec, async (chunk) => {
-        const ok = parseChunk(chunk, parseChatRecord, stats, opts.errors);
-        const enc = await encodeChatSamples(
-          opts.tokenizer,
-          opts.format,
-          ok.map((o) => o.s),
-        );
-        enc.forEach((e, i) => {
-          let { ids, trained: tr } = e;
-          if (ids.length > opts.cutoff) {
-            if (opts.truncation === 'drop') {
-              reject(
-                stats,
-                opts.errors,
-                ok[i]!.file,
-                ok[i]!.line,
-                'too-long',
-                `${ids.length} tokens > cutoff ${opts.cutoff}`,
-              );
-              return;
-            }
-            ids = ids.slice(0, opts.cutoff);
-            tr = tr.slice(0, opts.cutoff);
-            stats.truncated++;
-          }
-          // labels are tokens 1.. (token 0 has nothing before it)
-          const labels = tr.reduce((a, t, k) => a + (t && k > 0 ? 1 : 0), 0);
-          if (labels === 0) {
-            reject(
-              stats,
-              opts.errors,
-              ok[i]!.file,
-              ok[i]!.line,
-              'no-trained-tokens',
-              `no answer token within cutoff ${opts.cutoff}`,
-            );
-            return;
-          }
-          tokens.push(ids);
-          for (const t of tr) trained.push(t ? 1 : 0);
-          offsets.push([tokens.length]);
-          stats.samples++;
-          stats.tokens += ids.length;
-          stats.trainedTokens += labels;
-          n++;
-        });
-        opts.onProgress?.(stats.records);
-      }),
+  const { sizes, files } = await readSources(specs, parseChatRecord, stats, opts, 'sample', async (ok) => {
+    let accepted = 0;
+    const enc = await encodeChatSamples(
+      opts.tokenizer,
+      opts.format,
+      ok.map((o) => o.s),
     );
-    if (n === 0) throw new Error(`data source ${spec.name ?? spec.path}: no usable sample (${rejectedText(stats)})`);
-    sizes.push(n);
-  }
+    enc.forEach((e, i) => {
+      let { ids, trained: tr } = e;
+      if (ids.length > opts.cutoff) {
+        if (opts.truncation === 'drop') {
+          reject(
+            stats,
+            opts.errors,
+            ok[i]!.file,
+            ok[i]!.line,
+            'too-long',
+            `${ids.length} tokens > cutoff ${opts.cutoff}`,
+          );
+          return;
+        }
+        ids = ids.slice(0, opts.cutoff);
+        tr = tr.slice(0, opts.cutoff);
+        stats.truncated++;
+      }
+      // labels are tokens 1.. (token 0 has nothing before it)
+      const labels = tr.reduce((a, t, k) => a + (t && k > 0 ? 1 : 0), 0);
+      if (labels === 0) {
+        reject(
+          stats,
+          opts.errors,
+          ok[i]!.file,
+          ok[i]!.line,
+          'no-trained-tokens',
+          `no answer token within cutoff ${opts.cutoff}`,
+        );
+        return;
+      }
+      tokens.push(ids);
+      for (const t of tr) trained.push(t ? 1 : 0);
+      offsets.push([tokens.length]);
+      stats.samples++;
+      stats.tokens += ids.length;
+      stats.trainedTokens += labels;
+      accepted++;
+    });
+    return accepted;
+  });
   return {
     tokens: tokens.done(),
     trained: Uint8Array.from(trained),
@@ -263,62 +282,48 @@ export async function loadPreferenceSet(specs: ChatSourceSpec[], opts: LoadChatO
   const names = checkSources(specs);
   const stats = newStats();
   const out: PreferenceSet = { prompt: [], chosen: [], rejected: [], sizes: [], names, stats, hash: '' };
-  const files: string[][] = [];
-  for (const spec of specs) {
-    let n = 0;
-    files.push(
-      await forEachRecordChunk(spec, async (chunk) => {
-        const ok = parseChunk(chunk, parsePreferenceRecord, stats, opts.errors);
-        const enc = await encodePreferenceSamples(
-          opts.tokenizer,
-          opts.format,
-          ok.map((o) => o.s),
-        );
-        enc.forEach((e, i) => {
-          const room = opts.cutoff - e.prompt.length;
-          if (room < 2) {
-            // an answer needs at least one token after the prompt's last
-            reject(
-              stats,
-              opts.errors,
-              ok[i]!.file,
-              ok[i]!.line,
-              'prompt-too-long',
-              `prompt of ${e.prompt.length} tokens leaves no room in cutoff ${opts.cutoff}`,
-            );
-            return;
-          }
-          let { chosen, rejected } = e;
-          if (chosen.length > room || rejected.length > room) {
-            if (opts.truncation === 'drop') {
-              reject(
-                stats,
-                opts.errors,
-                ok[i]!.file,
-                ok[i]!.line,
-                'too-long',
-                `prompt + answer > cutoff ${opts.cutoff}`,
-              );
-              return;
-            }
-            chosen = chosen.slice(0, room);
-            rejected = rejected.slice(0, room);
-            stats.truncated++;
-          }
-          out.prompt.push(Int32Array.from(e.prompt));
-          out.chosen.push(Int32Array.from(chosen));
-          out.rejected.push(Int32Array.from(rejected));
-          stats.samples++;
-          stats.tokens += 2 * e.prompt.length + chosen.length + rejected.length;
-          stats.trainedTokens += chosen.length + rejected.length;
-          n++;
-        });
-        opts.onProgress?.(stats.records);
-      }),
+  const { sizes, files } = await readSources(specs, parsePreferenceRecord, stats, opts, 'pair', async (ok) => {
+    let accepted = 0;
+    const enc = await encodePreferenceSamples(
+      opts.tokenizer,
+      opts.format,
+      ok.map((o) => o.s),
     );
-    if (n === 0) throw new Error(`data source ${spec.name ?? spec.path}: no usable pair (${rejectedText(stats)})`);
-    out.sizes.push(n);
-  }
+    enc.forEach((e, i) => {
+      const room = opts.cutoff - e.prompt.length;
+      if (room < 2) {
+        // an answer needs at least one token after the prompt's last
+        reject(
+          stats,
+          opts.errors,
+          ok[i]!.file,
+          ok[i]!.line,
+          'prompt-too-long',
+          `prompt of ${e.prompt.length} tokens leaves no room in cutoff ${opts.cutoff}`,
+        );
+        return;
+      }
+      let { chosen, rejected } = e;
+      if (chosen.length > room || rejected.length > room) {
+        if (opts.truncation === 'drop') {
+          reject(stats, opts.errors, ok[i]!.file, ok[i]!.line, 'too-long', `prompt + answer > cutoff ${opts.cutoff}`);
+          return;
+        }
+        chosen = chosen.slice(0, room);
+        rejected = rejected.slice(0, room);
+        stats.truncated++;
+      }
+      out.prompt.push(Int32Array.from(e.prompt));
+      out.chosen.push(Int32Array.from(chosen));
+      out.rejected.push(Int32Array.from(rejected));
+      stats.samples++;
+      stats.tokens += 2 * e.prompt.length + chosen.length + rejected.length;
+      stats.trainedTokens += chosen.length + rejected.length;
+      accepted++;
+    });
+    return accepted;
+  });
+  out.sizes = sizes;
   out.hash = await dataHash(files, opts, 'dpo');
   return out;
 }

@@ -77,6 +77,19 @@ export interface PairLogps {
   rejected: RowLogps;
 }
 
+/** The rows of pairs `indices` as a batch lays them out: chosen rows first, then rejected rows. */
+export function rowsOf(v: PairLogps, indices: readonly number[]): RowLogps {
+  const P = indices.length;
+  const rows: RowLogps = { sum: new Float64Array(2 * P), count: new Float64Array(2 * P) };
+  indices.forEach((i, p) => {
+    rows.sum[p] = v.chosen.sum[i]!;
+    rows.count[p] = v.chosen.count[i]!;
+    rows.sum[P + p] = v.rejected.sum[i]!;
+    rows.count[P + p] = v.rejected.count[i]!;
+  });
+  return rows;
+}
+
 /** Scores every pair of `set` with `scorer` (P = scorer.rows / 2 pairs per run; the last run is topped up). */
 export async function scoreAllPairs(
   scorer: ReferenceScorer,

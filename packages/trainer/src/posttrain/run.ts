@@ -31,6 +31,7 @@ import {
   ReferenceScorer,
   type RowLogps,
   readReferenceCache,
+  rowsOf,
   scoreAllPairs,
   writeReferenceCache,
 } from './reference.js';
@@ -252,17 +253,7 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
       : null;
     const prefBatcher = pref ? new PreferenceBatcher(pref, cursor, { pairs: batch, seq, padId }) : null;
     const refFor = async (b: RowBatch): Promise<Float32Array> => {
-      if (pairLogps) {
-        const P = b.samples.length;
-        const rows: RowLogps = { sum: new Float64Array(2 * P), count: new Float64Array(2 * P) };
-        b.samples.forEach((i, p) => {
-          rows.sum[p] = pairLogps!.chosen.sum[i]!;
-          rows.count[p] = pairLogps!.chosen.count[i]!;
-          rows.sum[P + p] = pairLogps!.rejected.sum[i]!;
-          rows.count[P + p] = pairLogps!.rejected.count[i]!;
-        });
-        return refValues(rows, isIpo);
-      }
+      if (pairLogps) return refValues(rowsOf(pairLogps, b.samples), isIpo);
       return refValues(await scorer!.score(b), isIpo);
     };
     let stepLabels = 0;
@@ -303,15 +294,7 @@ export async function runPostTraining(cfg: PostTrainConfig, opts: PostTrainOptio
         } else {
           const idx = Array.from({ length: batch }, () => ec.next());
           b = pairRows(evalSet as PreferenceSet, idx, seq, padId);
-          const P = idx.length;
-          const rows: RowLogps = { sum: new Float64Array(2 * P), count: new Float64Array(2 * P) };
-          idx.forEach((j, p) => {
-            rows.sum[p] = evalLogps!.chosen.sum[j]!;
-            rows.count[p] = evalLogps!.chosen.count[j]!;
-            rows.sum[P + p] = evalLogps!.rejected.sum[j]!;
-            rows.count[P + p] = evalLogps!.rejected.count[j]!;
-          });
-          ref = refValues(rows, isIpo);
+          ref = refValues(rowsOf(evalLogps!, idx), isIpo);
         }
         sum += await trainer.lossAndGradsWith(feedRows(b, ref));
         outs.push(trainer.step.lastOutputs);

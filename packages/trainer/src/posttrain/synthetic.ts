@@ -2,6 +2,7 @@
 // (the demo, the sft-learns benchmark). Deterministic from a seed; train and held-out sets never share a question.
 
 import { type ChatTokenizer as ChatTemplateTokenizer, SteelModel } from '@steel/steel-model';
+import { mulberry32 } from '../rng.js';
 
 export type SyntheticTask = 'copy' | 'reverse' | 'add' | 'last' | 'parity';
 
@@ -11,17 +12,6 @@ export interface SyntheticExample {
   answer: string;
   /** A plausible wrong answer (DPO's rejected). */
   wrong: string;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function make(task: SyntheticTask, r: () => number, digits: [number, number]): SyntheticExample {
@@ -76,7 +66,7 @@ export function syntheticInstructions(o: {
   heldout: SyntheticExample[];
 } {
   const tasks = o.tasks ?? ['copy', 'reverse', 'add'];
-  const r = rng(o.seed ?? 3407);
+  const r = mulberry32(o.seed ?? 3407);
   const seen = new Set<string>();
   const take = (n: number) => {
     const out: SyntheticExample[] = [];
