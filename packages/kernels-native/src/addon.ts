@@ -19,6 +19,16 @@ export interface SteelKernelsAddon {
   qwen2BpeEncode(handle: NativeHandle, segments: readonly string[], threads: number): Promise<EncodedSegments>;
   qwen2BpeEncodeSync(handle: NativeHandle, segments: readonly string[], threads: number): EncodedSegments;
   qwen2BpePreTokenize(handle: NativeHandle, text: string): Uint32Array;
+  adamwUpdate(
+    p: readonly Float32Array[],
+    g: readonly Float32Array[],
+    m: readonly Float32Array[],
+    v: readonly Float32Array[],
+    decay: Float64Array,
+    constants: Float64Array,
+    threads: number,
+  ): void;
+  sumOfSquares(arrays: readonly Float32Array[], threads: number): number;
 }
 
 export interface NativeKernelsStatus {

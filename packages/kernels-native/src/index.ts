@@ -1,4 +1,11 @@
 // Public surface of @steel/kernels-native: C++ hot paths (N-API) with JavaScript fallbacks of the same signature.
+export {
+  type AdamWTensor,
+  createOptimizerKernels,
+  type OptimizerKernelOptions,
+  type OptimizerKernels,
+} from './adamw.js';
+export { type AdamWConstants, adamwKernel, NORM_BLOCK, sumOfSquaresJs } from './adamw-js.js';
 export { type EncodedSegments, type NativeKernelsStatus, nativeKernelsStatus } from './addon.js';
 export { KernelError } from './errors.js';
 export {

@@ -17,7 +17,7 @@ export interface BenchOptions {
   /** Also time the vocabulary part alone (needs hidden size and vocab). */
   vocab?: { hidden: number; vocab: number };
   seed?: number;
-  optimizerThreads?: 1 | 2;
+  optimizerThreads?: number;
 }
 
 export interface BenchResult {
@@ -38,6 +38,8 @@ export interface BenchResult {
   steps: number;
   threads: number | null;
   optimizer_threads: number;
+  /** 'cpp' (@steel/kernels-native's addon) or 'js' (the fallback). */
+  optimizer_kernels: 'cpp' | 'js';
   /** The vocabulary part alone (LM head + CE, fwd+bwd) per micro-batch, and its share of the ORT time. */
   vocab_ms?: number;
   vocab_share?: number;
@@ -166,7 +168,8 @@ export async function benchTrain(model: ModelDefinition, o: BenchOptions): Promi
     seq: o.seq,
     steps: o.steps,
     threads: o.threads ?? null,
-    optimizer_threads: o.optimizerThreads ?? 1,
+    optimizer_threads: trainer.kernels.threads,
+    optimizer_kernels: trainer.kernels.implementation,
     step_ms_all: times,
   };
   if (o.vocab) {

@@ -48,8 +48,8 @@ export interface TrainConfig {
     ep?: 'cpu' | 'cuda';
     threads?: number;
     optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-    /** AdamW threads: 1 or 2 (identical results). */
-    optimizerThreads?: 1 | 2;
+    /** Threads of the gradient norm and AdamW (C++ kernels; identical results on any count). */
+    optimizerThreads?: number;
   };
   /** 'auto' (default): continue from the newest checkpoint in outDir if any; 'never'; or a checkpoint folder. */
   resume?: string;
@@ -258,11 +258,7 @@ export function parseRuntimeSection(v: unknown, where: string): NonNullable<Trai
     rt.ep = r.ep;
   }
   if (r.threads !== undefined) rt.threads = int(r, 'threads', where, 1);
-  if (r.optimizerThreads !== undefined) {
-    const n = int(r, 'optimizerThreads', where, 1);
-    if (n > 2) throw new TrainConfigError(`${where}.optimizer_threads must be 1 or 2, got ${n}`);
-    rt.optimizerThreads = n as 1 | 2;
-  }
+  if (r.optimizerThreads !== undefined) rt.optimizerThreads = int(r, 'optimizerThreads', where, 1);
   if (r.optimization !== undefined) {
     if (!['disabled', 'basic', 'extended', 'all'].includes(r.optimization as string))
       throw new TrainConfigError(

@@ -53,12 +53,10 @@ export {
   AdamW,
   type AdamWOptions,
   type AdamWState,
-  adamwKernel,
   clipCoefficient,
   clipGradNorm,
   globalNorm,
 } from './optimizer.js';
-export { ownBuffer, ParallelAdamW } from './parallel.js';
 export { type LossPoint, lossCurveSvg, writeLossPlot } from './plot.js';
 export {
   labelIndex,

@@ -1,6 +1,10 @@
 // AdamW on fp32 master weights held in Float32Arrays, exactly torch.optim.AdamW's single-tensor path
-// (torch 1.13, foreach=False), plus global-norm clipping as torch.nn.utils.clip_grad_norm_.
-// Why JS and not in-graph: see README "Optimizer placement" (measured by tools/bench/trainer-optimizer.mjs).
+// (torch 1.13, foreach=False), plus global-norm clipping as torch.nn.utils.clip_grad_norm_. The element loops are
+// @steel/kernels-native's (C++ on several threads when built, else the JS reference: the same bits either way).
+// Why not in-graph: see README "Optimizer placement" (measured by tools/bench/trainer-optimizer.mjs).
+import { type AdamWConstants, type AdamWTensor, createOptimizerKernels, type OptimizerKernels } from '@steel/kernels-native';
+
+const JS_KERNELS = createOptimizerKernels({ implementation: 'js' });
 
 export interface AdamWOptions {
   beta1?: number;
@@ -60,12 +64,12 @@ export class AdamW {
     }
   }
 
-  /** Advances the step counter; the step's constants. */
-  begin(lr: number): { b1: number; b2: number; eps: number; bc2Sqrt: number; stepSize: number } {
+  /** Advances the step counter; the step's constants (gradScale multiplies every gradient element). */
+  begin(lr: number, gradScale = 1): AdamWConstants {
     this.state.step++;
     const t = this.state.step;
     const { beta1: b1, beta2: b2, eps } = this;
-    return { b1, b2, eps, bc2Sqrt: Math.sqrt(1 - b2 ** t), stepSize: lr / (1 - b1 ** t) };
+    return { b1, b2, eps, invBc2Sqrt: 1 / Math.sqrt(1 - b2 ** t), stepSize: lr / (1 - b1 ** t), gradScale };
   }
 
   /** Whether weight decay applies to this parameter. */
@@ -76,72 +80,39 @@ export class AdamW {
   /**
    * One step with learning rate `lr`: params are updated in place from `grads` (same names, same sizes), each
    * gradient multiplied by `gradScale` first (the clipping coefficient, fused here to save a pass over memory).
+   * `kernels`: the element loops (default: the JS reference on this thread).
    */
   step(
     params: ReadonlyMap<string, Float32Array>,
     grads: ReadonlyMap<string, Float32Array>,
     lr: number,
     gradScale = 1,
+    kernels: OptimizerKernels = JS_KERNELS,
   ): void {
-    const { b1, b2, eps, bc2Sqrt, stepSize } = this.begin(lr);
+    const tensors: AdamWTensor[] = [];
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g || g.length !== p.length) throw new RangeError(`AdamW: no gradient of the right size for '${name}'`);
       const m = this.state.expAvg.get(name)!;
       const v = this.state.expAvgSq.get(name)!;
-      const decay = this.decays(name) ? 1 - lr * this.weightDecay : 1;
-      adamwKernel(p, g, m, v, decay, b1, b2, bc2Sqrt, eps, stepSize, gradScale);
+      tensors.push({ p, g, m, v, decay: this.decays(name) ? 1 - lr * this.weightDecay : 1 });
     }
+    kernels.adamw(tensors, this.begin(lr, gradScale));
   }
 }
 
-/**
- * The per-element update. Intermediates are float64 and rounded to fp32 once, when stored: torch rounds after
- * every op, so results may differ from torch's by an ulp per step; per-op Math.fround made this loop ~3x slower
- * (16-22 vs 5.6-6 ns/param on this machine).
- */
-export function adamwKernel(
-  p: Float32Array,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  decay: number,
-  b1: number,
-  b2: number,
-  bc2Sqrt: number,
-  eps: number,
-  stepSize: number,
-  scale: number,
-): void {
-  const omb1 = 1 - b1;
-  const omb2 = 1 - b2;
-  const ibc = 1 / bc2Sqrt;
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i]! * scale;
-    const mi = m[i]! * b1 + gi * omb1;
-    const vi = v[i]! * b2 + gi * gi * omb2;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = p[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) * ibc + eps);
-  }
-}
-
-/** L2 norm of all gradients together (accumulated in float64). */
-export function globalNorm(grads: Iterable<Float32Array>): number {
-  let s = 0;
-  for (const g of grads) {
-    for (let i = 0; i < g.length; i++) {
-      const x = g[i]!;
-      s += x * x;
-    }
-  }
-  return Math.sqrt(s);
+/** L2 norm of all gradients together (float64, in the fixed blocked order of @steel/kernels-native's sumOfSquares). */
+export function globalNorm(grads: Iterable<Float32Array>, kernels: OptimizerKernels = JS_KERNELS): number {
+  return Math.sqrt(kernels.sumOfSquares([...grads]));
 }
 
 /** The global norm and torch's clipping coefficient min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm <= 0). */
-export function clipCoefficient(grads: Iterable<Float32Array>, maxNorm: number): { norm: number; scale: number } {
-  const norm = globalNorm(grads);
+export function clipCoefficient(
+  grads: Iterable<Float32Array>,
+  maxNorm: number,
+  kernels: OptimizerKernels = JS_KERNELS,
+): { norm: number; scale: number } {
+  const norm = globalNorm(grads, kernels);
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return { norm, scale: 1 };
   const coef = maxNorm / (norm + 1e-6);
   return { norm, scale: coef < 1 ? coef : 1 };

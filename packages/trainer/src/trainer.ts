@@ -1,9 +1,10 @@
 // The optimizer step: gradient accumulation over micro-batches (each micro-batch's loss scaled by 1/accumulation,
 // as Steel's `loss / 8`), global-norm clipping, AdamW on fp32 master weights, the LR from a schedule.
+import { availableParallelism } from 'node:os';
 import type { ExecutionProvider, OptimizationLevel } from '@steel/graph';
+import { createOptimizerKernels, type OptimizerKernels } from '@steel/kernels-native';
 import type { LossGraph, LossShape, ModelDefinition } from './model.js';
 import { AdamW, type AdamWOptions, type AdamWState, clipCoefficient } from './optimizer.js';
-import { ownBuffer, ParallelAdamW } from './parallel.js';
 import { learningRate, type Schedule, validateSchedule } from './schedule.js';
 import { TrainStep } from './step.js';
 
@@ -30,10 +31,13 @@ export interface TrainerOptions {
   threads?: number;
   optimization?: OptimizationLevel;
   /**
-   * Threads of the AdamW update: 1 (default) or 2 (a worker updates half of the parameters; identical results).
-   * With 2, the arrays in `params`/`grads` are replaced by new ones after each step: read them from the maps.
+   * Threads of the gradient norm and the AdamW update (@steel/kernels-native's C++ kernels; default: `threads`, else
+   * every core). Results are the same bits on any count, and with the JS fallback (one thread) where the addon is
+   * not built.
    */
-  optimizerThreads?: 1 | 2;
+  optimizerThreads?: number;
+  /** 'auto' (default: the C++ kernels when the addon is built), 'cpp' (an error if not), or 'js'. */
+  optimizerKernels?: 'auto' | 'cpp' | 'js';
 }
 
 export interface StepResult {
@@ -59,7 +63,8 @@ export class Trainer {
   readonly accumulation: number;
   readonly clipNorm: number;
   readonly ignoreTokenId: number | null;
-  private readonly pool: ParallelAdamW | null;
+  /** The element loops of the norm and AdamW (C++ or the JS fallback). */
+  readonly kernels: OptimizerKernels;
 
   private constructor(
     readonly model: ModelDefinition,
@@ -72,10 +77,10 @@ export class Trainer {
     this.accumulation = opts.accumulation ?? 1;
     this.clipNorm = opts.clipNorm ?? 1.0;
     this.ignoreTokenId = opts.ignoreTokenId ?? null;
-    this.pool =
-      opts.optimizerThreads === 2
-        ? new ParallelAdamW(new Map([...params].map(([n, a]) => [n, a.length] as const)))
-        : null;
+    this.kernels = createOptimizerKernels({
+      implementation: opts.optimizerKernels ?? 'auto',
+      threads: opts.optimizerThreads ?? opts.threads ?? availableParallelism(),
+    });
     for (const p of model.params) {
       const n = params.get(p.name)!.length;
       this.grads.set(p.name, new Float32Array(n));
@@ -104,14 +109,10 @@ export class Trainer {
           `parameter '${p.name}': expected ${n} values (shape [${p.shape}]), got ${a?.length ?? 'none'}`,
         );
     }
-    const threads = opts.optimizerThreads ?? 1;
-    if (threads !== 1 && threads !== 2) throw new RangeError(`optimizerThreads must be 1 or 2, got ${threads}`);
-    // with a worker, every array must own its buffer (they are transferred to it and back)
-    const own = threads === 2 ? ownBuffer : (a: Float32Array) => a;
-    const ordered = new Map(model.params.map((p) => [p.name, own(params.get(p.name)!)] as const));
-    if (optimizerState && threads === 2) {
-      for (const m of [optimizerState.expAvg, optimizerState.expAvgSq]) for (const [n, a] of m) m.set(n, own(a));
-    }
+    const ot = opts.optimizerThreads;
+    if (ot !== undefined && !(Number.isInteger(ot) && ot >= 1 && ot <= 1024))
+      throw new RangeError(`optimizerThreads must be an integer from 1 to 1024, got ${ot}`);
+    const ordered = new Map(model.params.map((p) => [p.name, params.get(p.name)!] as const));
     const optimizer = new AdamW(ordered, opts.optimizer, optimizerState);
     const step = await TrainStep.create(model, {
       batch: opts.batch,
@@ -182,13 +183,10 @@ export class Trainer {
     }
     const o0 = performance.now();
     // clipping is applied inside the AdamW pass (grads stay unscaled in `grads`)
-    const { norm: gradNorm, scale: clipScale } = clipCoefficient(this.grads.values(), this.clipNorm);
+    const { norm: gradNorm, scale: clipScale } = clipCoefficient(this.grads.values(), this.clipNorm, this.kernels);
     const stepNo = this.optimizer.state.step + 1;
     const lr = learningRate(this.schedule, stepNo);
-    if (this.pool) {
-      await this.pool.step(this.optimizer, this.params, this.grads, lr, clipScale);
-      this.step.bind(this.params, this.accumulation > 1 ? this.accum : this.grads);
-    } else this.optimizer.step(this.params, this.grads, lr, clipScale);
+    this.optimizer.step(this.params, this.grads, lr, clipScale, this.kernels);
     const o1 = performance.now();
     const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
     return {
@@ -205,7 +203,6 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
-    await this.pool?.close();
     await this.step.release();
   }
 }

@@ -113,17 +113,18 @@ it("ep 'cuda' without ORT's CUDA provider fails with the graph package's clear e
   ).rejects.toThrow(/execution provider 'cuda' is not installed/);
 });
 
-it('AdamW on 2 threads (worker + main) gives bit-identical params and losses to 1 thread', async () => {
+it('the optimizer gives bit-identical params and losses on 1 or 2 threads and with the JS kernels', async () => {
   const model = tinyLm({ vocab: 40, hidden: 12, inner: 20, initStd: 0.3 });
   const T = 6;
   const data = (s: number) => Int32Array.from({ length: 2 * (T + 1) }, (_, i) => (i * 11 + s * 5) % 40);
-  const run = async (optimizerThreads: 1 | 2) => {
+  const run = async (optimizerThreads: number, optimizerKernels: 'auto' | 'js' = 'auto') => {
     const t = await Trainer.create(model, model.init(3), {
       batch: 2,
       seq: T,
       accumulation: 2,
       threads: 1,
       optimizerThreads,
+      optimizerKernels,
       optimizer: { weightDecay: 0.1, noDecay: ['norm1'] },
       schedule: { kind: 'constant', lr: 0.02 },
     });
@@ -136,7 +137,10 @@ it('AdamW on 2 threads (worker + main) gives bit-identical params and losses to 
   };
   const one = await run(1);
   const two = await run(2);
-  expect(two.losses).toEqual(one.losses);
-  expect(two.params).toEqual(one.params);
-  expect(two.moments).toEqual(one.moments);
+  const js = await run(1, 'js');
+  for (const other of [two, js]) {
+    expect(other.losses).toEqual(one.losses);
+    expect(other.params).toEqual(one.params);
+    expect(other.moments).toEqual(one.moments);
+  }
 });

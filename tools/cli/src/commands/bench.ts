@@ -24,11 +24,6 @@ function posInt(flag: string, v: string, min = 1): number {
   return n;
 }
 
-function optimizerThreads(v: string): 1 | 2 {
-  if (v !== '1' && v !== '2') throw new CliError(`--optimizer-threads must be 1 or 2, got '${v}'`);
-  return Number(v) as 1 | 2;
-}
-
 /** `tiny-lm:VOCAB,HIDDEN[,INNER]` or a Steel preset / config.json / model folder. */
 async function modelFor(spec: string): Promise<{ model: ModelDefinition; hidden: number; vocab: number }> {
   const m = /^tiny-lm:(\d+),(\d+)(?:,(\d+))?$/.exec(spec);
@@ -52,7 +47,7 @@ export async function runBenchTrain(opts: BenchTrainOptions): Promise<void> {
     ...(opts.threads ? { threads: posInt('--threads', opts.threads) } : {}),
     ...(opts.lossChunks ? { lossChunks: posInt('--loss-chunks', opts.lossChunks) } : {}),
     ...(opts.vocabShare ? { vocab: { hidden, vocab } } : {}),
-    ...(opts.optimizerThreads ? { optimizerThreads: optimizerThreads(opts.optimizerThreads) } : {}),
+    ...(opts.optimizerThreads ? { optimizerThreads: posInt('--optimizer-threads', opts.optimizerThreads) } : {}),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else
@@ -77,7 +72,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--loss-chunks <n>', 'vocabulary chunks of the loss (default 8)')
     .option('--vocab-share', 'also time the LM head + cross-entropy alone')
-    .option('--optimizer-threads <n>', 'AdamW on 1 or 2 threads (default 1)')
+    .option('--optimizer-threads <n>', 'threads of the gradient norm and AdamW (C++ kernels; default --threads, else every core)')
     .option('--json', 'print one JSON object')
     .action(runBenchTrain);
 }
