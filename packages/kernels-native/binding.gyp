@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "steel_kernels",
-      "sources": ["src/cpp/addon.cc", "src/cpp/qwen2_bpe.cc", "src/cpp/adamw.cc", "src/cpp/adamw_napi.cc"],
+      "sources": ["src/cpp/addon.cc", "src/cpp/qwen2_bpe.cc", "src/cpp/adamw.cc", "src/cpp/adamw_napi.cc", "src/cpp/memory_napi.cc"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno"],

@@ -29,6 +29,7 @@ export interface SteelKernelsAddon {
     threads: number,
   ): void;
   sumOfSquares(arrays: readonly Float32Array[], threads: number): number;
+  keepFreedMemory(): boolean;
 }
 
 export interface NativeKernelsStatus {

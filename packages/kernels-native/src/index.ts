@@ -8,6 +8,7 @@ export {
 export { type AdamWConstants, adamwKernel, NORM_BLOCK, sumOfSquaresJs } from './adamw-js.js';
 export { type EncodedSegments, type NativeKernelsStatus, nativeKernelsStatus } from './addon.js';
 export { KernelError } from './errors.js';
+export { keepFreedMemory } from './memory.js';
 export {
   byteLevelAlphabet,
   createQwen2BpeKernel,

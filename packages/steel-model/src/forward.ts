@@ -43,6 +43,13 @@ export interface ForwardOptions {
    * mean over counted targets; for SFT, where only answers are labels, the vocabulary-sized part shrinks by the ratio.
    */
   labelRows?: number;
+  /**
+   * Take `inputs_embeds` float [B, T, d] (the embedding rows of the ids, looked up by the caller; HF's inputs_embeds)
+   * instead of `input_ids`. A trainer then keeps the [V, d] embedding and its mostly-zero gradient out of the graph
+   * and scatters the [B, T, d] gradient of `inputs_embeds` itself. The graph has no model.embed_tokens.weight input
+   * unless the LM head is tied to it.
+   */
+  inputsEmbeds?: boolean;
   /** Which logits to output: 'all' [B, T, V], 'last' [B, 1, V] (generation), 'none'. Default: 'none' with
    * withLoss, else 'all'. */
   logits?: 'all' | 'last' | 'none';
@@ -71,8 +78,10 @@ export interface ForwardGraph {
   config: SteelConfig;
   /** Parameter inputs by HF name, in state-dict order (a tied lm_head is embed_tokens). */
   params: Map<string, Value>;
-  /** int64 [B, T]. */
-  inputIds: Value;
+  /** int64 [B, T] (absent with inputsEmbeds). */
+  inputIds?: Value;
+  /** float [B, T, d], with inputsEmbeds. */
+  inputsEmbeds?: Value;
   /** int64 [B, T] next-token targets aligned with positions (targets[t] = ids[t+1]; -100 ignored), with withLoss. */
   targets?: Value;
   /** float [B, T, V] (or [B, 1, V] for 'last'), an output named 'logits'. */
@@ -383,13 +392,16 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   const KV = config.num_key_value_heads;
   const S = config.n_experts * config.slots_per_expert;
 
-  const inputIds = g.input('input_ids', 'int64', [B, T]);
+  const embedsIn = !!options.inputsEmbeds;
+  const inputIds = embedsIn ? undefined : g.input('input_ids', 'int64', [B, T]);
+  const inputsEmbeds = embedsIn ? g.input('inputs_embeds', dtype, [B, T, config.hidden_size]) : undefined;
   const targets = withLoss ? g.input('targets', 'int64', [B, T]) : undefined;
   const segmentIds = packed ? g.input('segment_ids', 'int64', [B, T]) : undefined;
   const positionIds = packed ? g.input('position_ids', 'int64', [B, T]) : undefined;
   const labelIndex = labelRows ? g.input('label_index', 'int64', [labelRows]) : undefined;
   const params = new Map<string, Value>();
   for (const spec of parameterSpecs(config)) {
+    if (embedsIn && !config.tie_word_embeddings && spec.name === 'model.embed_tokens.weight') continue;
     const init = options.weights?.get(spec.name);
     if (options.weights && !init) throw new RangeError(`buildForward: weights has no ${spec.name}`);
     params.set(spec.name, g.param(spec.name, spec.shape, init ? { dtype, init } : { dtype }));
@@ -449,8 +461,7 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   }
 
   // h0 = Embed[ids]
-  const embed = P('model.embed_tokens.weight');
-  let h = g.gather(embed, inputIds); // [B,T,d]
+  let h = inputsEmbeds ?? g.gather(P('model.embed_tokens.weight'), inputIds!); // [B,T,d]
   const heads = (v: Value, n: number) => g.transpose(g.reshape(v, [0, 0, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
   const repeatKv = (v: Value) => {
     if (kvGroups === 1) return v;
@@ -494,12 +505,13 @@ export function buildForward(config: SteelConfig, options: ForwardOptions = {}):
   }
 
   const hn = rmsNorm(h, P('model.norm.weight'), config.rms_norm_eps); // [B,T,d]
-  const head = config.tie_word_embeddings ? embed : P('lm_head.weight'); // [V,d]
+  const head = P(config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'); // [V,d]
   const out: ForwardGraph = {
     graph: g,
     config,
     params,
-    inputIds,
+    ...(inputIds ? { inputIds } : {}),
+    ...(inputsEmbeds ? { inputsEmbeds } : {}),
     cacheInputs,
     cacheOutputs,
     causalMoe: causal,

@@ -30,6 +30,11 @@ export interface LossGraph {
   extraInputs?: { name: string; dtype: 'int64' | 'float32'; shape: number[] }[];
   /** Further outputs read back after each run (e.g. DPO's per-pair rewards). */
   extraOutputs?: string[];
+  /**
+   * Built with `hostEmbedding`: the graph takes the embedding rows of the ids as `input` (float [B, T, d]) instead
+   * of `idsInput`, and the embedding parameter `param` is in `params` only when `tied` (used by the LM head too).
+   */
+  embedding?: { input: Value; param: string; tied: boolean };
 }
 
 /** Options of `ModelDefinition.buildLoss`: one micro-batch shape. */
@@ -44,6 +49,8 @@ export interface LossShape {
   maxSegments?: number;
   /** LM head + loss only on this many positions (input `label_index`, see @steel/steel-model's `labelRows`). */
   labelRows?: number;
+  /** Look the embedding rows up outside the graph (see `LossGraph.embedding`); a model may ignore this. */
+  hostEmbedding?: boolean;
 }
 
 export interface ModelDefinition {
@@ -70,7 +77,7 @@ export function steelModel(config: SteelConfig): ModelDefinition {
     kind: 'steel',
     params: specs.map((s) => ({ name: s.name, shape: s.shape })),
     steelConfig: config,
-    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows }) {
+    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows, hostEmbedding }) {
       const f = buildForward(config, {
         batch,
         seq,
@@ -78,6 +85,7 @@ export function steelModel(config: SteelConfig): ModelDefinition {
         lossChunks: lossChunks ?? 8,
         ...(maxSegments ? { segments: { maxSegments } } : {}),
         ...(labelRows ? { labelRows } : {}),
+        ...(hostEmbedding ? { inputsEmbeds: true } : {}),
       });
       return {
         graph: f.graph,
@@ -85,6 +93,15 @@ export function steelModel(config: SteelConfig): ModelDefinition {
         params: f.params,
         idsInput: 'input_ids',
         targetsInput: 'targets',
+        ...(f.inputsEmbeds
+          ? {
+              embedding: {
+                input: f.inputsEmbeds,
+                param: 'model.embed_tokens.weight',
+                tied: !!config.tie_word_embeddings,
+              },
+            }
+          : {}),
         extraInputs: [
           ...(maxSegments ? segmentInputs(batch, seq) : []),
           ...(labelRows ? [{ name: 'label_index', dtype: 'int64' as const, shape: [labelRows] }] : []),
@@ -178,14 +195,15 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
   return {
     kind: 'tiny-lm',
     params,
-    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows }) {
+    buildLoss({ batch, seq, lossChunks, maxSegments, labelRows, hostEmbedding }) {
       if (maxSegments || labelRows) throw new RangeError('tinyLm: packed rows and label rows need a Steel model');
       const g = new Graph('tiny_lm_loss');
-      const ids = g.input('input_ids', 'int64', [batch, seq]);
+      const embeds = hostEmbedding ? g.input('inputs_embeds', 'float32', [batch, seq, d]) : null;
+      const ids = embeds ? null : g.input('input_ids', 'int64', [batch, seq]);
       const targets = g.input('targets', 'int64', [batch, seq]);
       const P = new Map<string, Value>();
-      for (const p of params) P.set(p.name, g.param(p.name, p.shape));
-      const h = g.gather(P.get('embed')!, ids);
+      for (const p of params) if (!(embeds && p.name === 'embed')) P.set(p.name, g.param(p.name, p.shape));
+      const h = embeds ?? g.gather(P.get('embed')!, ids!);
       const m = g.matmul(g.silu(g.matmul(rmsNorm(h, P.get('norm1')!, 1e-6), P.get('w1')!)), P.get('w2')!);
       const y = g.add(h, m);
       const rows = g.reshape(rmsNorm(y, P.get('norm_f')!, 1e-6), [batch * seq, d]);
@@ -193,7 +211,14 @@ export function tinyLm(cfg: TinyLmConfig): ModelDefinition {
         chunks: Math.min(lossChunks ?? 4, V),
       });
       g.output(loss, 'loss');
-      return { graph: g, loss, params: P, idsInput: 'input_ids', targetsInput: 'targets' };
+      return {
+        graph: g,
+        loss,
+        params: P,
+        idsInput: 'input_ids',
+        targetsInput: 'targets',
+        ...(embeds ? { embedding: { input: embeds, param: 'embed', tied: false } } : {}),
+      };
     },
     init(seed) {
       const rand = mulberry32(seed);

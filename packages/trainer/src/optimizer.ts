@@ -2,7 +2,12 @@
 // (torch 1.13, foreach=False), plus global-norm clipping as torch.nn.utils.clip_grad_norm_. The element loops are
 // @steel/kernels-native's (C++ on several threads when built, else the JS reference: the same bits either way).
 // Why not in-graph: see README "Optimizer placement" (measured by tools/bench/trainer-optimizer.mjs).
-import { type AdamWConstants, type AdamWTensor, createOptimizerKernels, type OptimizerKernels } from '@steel/kernels-native';
+import {
+  type AdamWConstants,
+  type AdamWTensor,
+  createOptimizerKernels,
+  type OptimizerKernels,
+} from '@steel/kernels-native';
 
 const JS_KERNELS = createOptimizerKernels({ implementation: 'js' });
 

@@ -100,3 +100,55 @@ it('continues pre-training from an HF-style folder (init_from), e.g. a released 
   const after = await loadModelFolder(join(out, 'checkpoints', 'step-00000001', 'model'));
   for (const [n, w] of start.weights) expect(after.weights.get(n)).toEqual(w);
 });
+
+it('the embedding looked up outside the graph (default) trains as the in-graph lookup, tied or not', async () => {
+  const { config, weights } = await loadModelFolder(dir);
+  const t = expected.train;
+  for (const tie of [false, true]) {
+    const cfg = { ...config, tie_word_embeddings: tie };
+    const model = steelModel(cfg);
+    const run = async (hostEmbedding: boolean) => {
+      const params = new Map(
+        [...weights].filter(([n]) => !(tie && n === 'lm_head.weight')).map(([n, a]) => [n, Float32Array.from(a)]),
+      );
+      const trainer = await Trainer.create(model, params, {
+        batch: t.batch!,
+        seq: t.seq!,
+        accumulation: t.accumulation!,
+        lossChunks: 4,
+        threads: 1,
+        hostEmbedding,
+        schedule: { kind: 'constant', lr: 3e-3 },
+      });
+      expect(trainer.step.session.inputNames.includes('inputs_embeds')).toBe(hostEmbedding);
+      expect(trainer.step.session.inputNames.includes('input_ids')).toBe(!hostEmbedding);
+      const losses: number[] = [];
+      for (let s = 0; s < 4; s++)
+        losses.push((await trainer.trainStep(expected.windows[s]!.map((w) => Int32Array.from(w)))).loss);
+      const embed = Float32Array.from(trainer.params.get('model.embed_tokens.weight')!);
+      await trainer.release();
+      return { losses, embed };
+    };
+    const graph = await run(false);
+    const host = await run(true);
+    for (let s = 0; s < 4; s++)
+      expect(Math.abs(host.losses[s]! - graph.losses[s]!) / graph.losses[s]!).toBeLessThan(1e-6);
+    let worst = 0;
+    for (let i = 0; i < graph.embed.length; i++) worst = Math.max(worst, Math.abs(host.embed[i]! - graph.embed[i]!));
+    expect(worst, `tied ${tie}`).toBeLessThan(1e-6);
+  }
+});
+
+it('a token id outside the embedding is an error naming its position', async () => {
+  const { config, weights } = await loadModelFolder(dir);
+  const trainer = await Trainer.create(steelModel(config), weights, {
+    batch: 1,
+    seq: 4,
+    threads: 1,
+    schedule: { kind: 'constant', lr: 1e-3 },
+  });
+  await expect(trainer.trainStep([Int32Array.of(1, 2, config.vocab_size, 3, 4)])).rejects.toThrow(
+    /token id \d+ at row 0, position 2 is outside the embedding/,
+  );
+  await trainer.release();
+});

@@ -3,7 +3,7 @@
 //   qwen2BpeEncode(handle, segments: string[], threads: number) -> Promise<{ids: Int32Array, ends: Uint32Array}>
 //   qwen2BpeEncodeSync(handle, segments: string[], threads: number) -> {ids, ends}
 //   qwen2BpePreTokenize(handle, text: string) -> Uint32Array of [start, end) UTF-8 byte offsets per piece
-// and the optimizer kernels of adamw_napi.cc (adamwUpdate, sumOfSquares).
+// and the optimizer kernels of adamw_napi.cc (adamwUpdate, sumOfSquares), memory_napi.cc's keepFreedMemory.
 // ends[i] is where segment i's ids end in `ids`. The TypeScript wrapper validates arguments; the checks here only
 // keep a wrong call from crashing the process.
 #include <node_api.h>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "adamw_napi.h"
+#include "memory_napi.h"
 #include "qwen2_bpe.h"
 
 namespace {
@@ -361,7 +362,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"qwen2BpePreTokenize", nullptr, PreTokenize, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   CHECK_NAPI(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
-  if (!steel::DefineOptimizerKernels(env, exports)) {
+  if (!steel::DefineOptimizerKernels(env, exports) || !steel::DefineMemoryKernels(env, exports)) {
     ThrowLastError(env, "defining the optimizer kernels");
     return nullptr;
   }
