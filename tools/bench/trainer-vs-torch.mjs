@@ -1,6 +1,9 @@
 // Side by side in one run: @steel/trainer training steps vs PyTorch CPU (tools/fixtures/trainer/torch_train_bench.py)
 // on the same Steel config, batch and sequence, same threads. Default: the issue-7 config (vocab 151,936, hidden 256,
 // 4 layers, 8 heads, intermediate 1024, 6 experts), batch 4 x seq 256, 2 threads.
+// PyTorch runs twice per round: as installed, and with glibc told to keep freed memory (MALLOC_MMAP_MAX_=0,
+// MALLOC_TRIM_THRESHOLD_), the setting our trainer applies to itself (keepFreedMemory), so the comparison is also
+// reported on equal allocator terms.
 //   node tools/bench/trainer-vs-torch.mjs [--steps 3] [--threads 2] [--rounds 1] [--optimizer-threads 2]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +17,7 @@ const steps = Number(args.steps ?? 3);
 const threads = Number(args.threads ?? 2);
 const rounds = Number(args.rounds ?? 1);
 const batch = Number(args.batch ?? 4);
-const optimizerThreads = Number(args['optimizer-threads'] ?? 1);
+const optimizerThreads = Number(args['optimizer-threads'] ?? threads);
 const seq = Number(args.seq ?? 256);
 const keys = {
   vocab_size: 151936,
@@ -42,28 +45,37 @@ for (let r = 0; r < rounds; r++) {
     threads,
     vocab: { hidden: 256, vocab: 151936 },
   });
-  const torch = JSON.parse(
-    execFileSync(
-      '/usr/bin/python3',
-      [
-        script,
-        '--config',
-        JSON.stringify(keys),
-        '--batch',
-        String(batch),
-        '--seq',
-        String(seq),
-        '--steps',
-        String(steps),
-        '--threads',
-        String(threads),
-      ],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
-      },
-    ),
-  );
-  out.rounds.push({ ours, torch, speedup: ours.tokens_per_s / torch.tokens_per_s });
+  const runTorch = (extraEnv) =>
+    JSON.parse(
+      execFileSync(
+        '/usr/bin/python3',
+        [
+          script,
+          '--config',
+          JSON.stringify(keys),
+          '--batch',
+          String(batch),
+          '--seq',
+          String(seq),
+          '--steps',
+          String(steps),
+          '--threads',
+          String(threads),
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...extraEnv },
+        },
+      ),
+    );
+  const torch = runTorch({});
+  const torchKeep = runTorch({ MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '2147483647' });
+  out.rounds.push({
+    ours,
+    torch,
+    torch_keep_freed_memory: torchKeep,
+    speedup: ours.tokens_per_s / torch.tokens_per_s,
+    speedup_same_allocator: ours.tokens_per_s / torchKeep.tokens_per_s,
+  });
 }
 console.log(JSON.stringify(out));
