@@ -1,5 +1,6 @@
-// Where should AdamW run? The JS loop over Float32Arrays (what @steel/trainer uses) vs an in-graph AdamW in ORT
-// (params, grads, moments fed; updated params and moments written into preallocated tensors, double-buffered).
+// Where should AdamW run? The JS reference loop over Float32Arrays (@steel/trainer's fallback; its default is the C++
+// kernels, see kernels-optimizer.mjs) vs an in-graph AdamW in ORT (params, grads, moments fed; updated params and
+// moments written into preallocated tensors, double-buffered).
 //   node tools/bench/trainer-optimizer.mjs --millions 16 --threads 2 --runs 5
 import { Graph, Session, tensor } from '@steel/graph';
 import { AdamW } from '@steel/trainer';

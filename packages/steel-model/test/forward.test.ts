@@ -85,6 +85,31 @@ describe('forward graph with named dims and a batch', () => {
 });
 
 describe('forward graph options', () => {
+  it('inputsEmbeds: the rows fed by the caller give the golden logits and loss, and no embedding input', async () => {
+    const { config, weights, expected, tensors } = await load(CASES[0]!);
+    const ids = expected.ids;
+    const T = ids.length;
+    const d = config.hidden_size;
+    const fwd = buildForward(config, { batch: 1, seq: T, withLoss: true, logits: 'all', inputsEmbeds: true });
+    expect(fwd.inputIds).toBeUndefined();
+    expect(fwd.params.has('model.embed_tokens.weight')).toBe(!!config.tie_word_embeddings);
+    const session = await Session.create(fwd.graph, { intraOpThreads: 1 });
+    const table = weights.get('model.embed_tokens.weight')!;
+    const rows = new Float32Array(T * d);
+    ids.forEach((id, t) => {
+      rows.set(table.subarray(id * d, id * d + d), t * d);
+    });
+    const feeds: Record<string, ReturnType<typeof tensor>> = {
+      inputs_embeds: tensor(rows, [1, T, d]),
+      targets: tensor(BigInt64Array.from(nextTargets(ids).map(BigInt)), [1, T]),
+    };
+    for (const [n, v] of fwd.params) feeds[n] = tensor(weights.get(n)!, v.shape as number[]);
+    const { outputs } = await session.run(feeds);
+    expect(relMaxDiff(outputs.logits!.data as Float32Array, tensors.get('logits')!)).toBeLessThan(TOL);
+    expect(Math.abs(Number(outputs.loss!.data[0]) - expected.loss) / expected.loss).toBeLessThan(TOL);
+    await session.release();
+  });
+
   it('remat (per-layer checkpoint) gives the same loss and gradients', async () => {
     const { config, weights, expected } = await load('v3-gqa-slots');
     const ids = expected.ids;

@@ -72,7 +72,10 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--loss-chunks <n>', 'vocabulary chunks of the loss (default 8)')
     .option('--vocab-share', 'also time the LM head + cross-entropy alone')
-    .option('--optimizer-threads <n>', 'threads of the gradient norm and AdamW (C++ kernels; default --threads, else every core)')
+    .option(
+      '--optimizer-threads <n>',
+      'threads of the gradient norm and AdamW (C++ kernels; default --threads, else every core)',
+    )
     .option('--json', 'print one JSON object')
     .action(runBenchTrain);
 }
