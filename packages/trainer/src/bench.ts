@@ -23,7 +23,7 @@ export interface BenchOptions {
 export interface BenchResult {
   tokens_per_s: number;
   step_ms: number;
-  /** Per step: ORT forward+backward and the JS part (accumulation, clipping, AdamW). */
+  /** Per step: ORT forward+backward and the rest (accumulation, norm, AdamW). */
   ort_ms: number;
   optimizer_ms: number;
   mfu: number;

@@ -5,6 +5,7 @@ import { Graph, lmHeadCrossEntropy, rmsNorm, type Value } from '@steel/graph';
 import {
   buildForward,
   dims,
+  type ForwardGraph,
   initParameter,
   parameterSpecs,
   type SteelConfig,
@@ -93,15 +94,7 @@ export function steelModel(config: SteelConfig): ModelDefinition {
         params: f.params,
         idsInput: 'input_ids',
         targetsInput: 'targets',
-        ...(f.inputsEmbeds
-          ? {
-              embedding: {
-                input: f.inputsEmbeds,
-                param: 'model.embed_tokens.weight',
-                tied: !!config.tie_word_embeddings,
-              },
-            }
-          : {}),
+        ...steelEmbedding(f),
         extraInputs: [
           ...(maxSegments ? segmentInputs(batch, seq) : []),
           ...(labelRows ? [{ name: 'label_index', dtype: 'int64' as const, shape: [labelRows] }] : []),
@@ -119,6 +112,14 @@ export function steelModel(config: SteelConfig): ModelDefinition {
     flopsPerToken(seq) {
       return steelFlopsPerToken(config, seq);
     },
+  };
+}
+
+/** `LossGraph.embedding` of a Steel forward built with inputsEmbeds (nothing otherwise). */
+export function steelEmbedding(f: ForwardGraph): Pick<LossGraph, 'embedding'> {
+  if (!f.inputsEmbeds) return {};
+  return {
+    embedding: { input: f.inputsEmbeds, param: 'model.embed_tokens.weight', tied: !!f.config.tie_word_embeddings },
   };
 }
 

@@ -59,7 +59,7 @@ export interface StepResult {
   lr: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
-  /** Milliseconds: ORT runs (forward+backward), accumulation+clip+AdamW in JS, the whole step. */
+  /** Milliseconds: ORT runs (forward+backward), accumulation + norm + AdamW (the optimizer kernels), the whole step. */
   ortMs: number;
   optimizerMs: number;
   stepMs: number;

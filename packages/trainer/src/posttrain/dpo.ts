@@ -7,7 +7,7 @@
 // The loss is the mean over pairs; the rewards beta (log pi - log ref) of both answers are extra outputs.
 import type { Graph, Value } from '@steel/graph';
 import { buildForward, type SteelConfig } from '@steel/steel-model';
-import { type LossGraph, type LossShape, segmentInputs } from '../model.js';
+import { type LossGraph, type LossShape, segmentInputs, steelEmbedding } from '../model.js';
 
 export type DpoLossKind = 'sigmoid' | 'hinge' | 'ipo';
 export const DPO_LOSS_KINDS: readonly DpoLossKind[] = ['sigmoid', 'hinge', 'ipo'];
@@ -40,7 +40,7 @@ function softplus(g: Graph, x: Value): Value {
 /** The DPO loss graph for micro-batches of `shape.batch` rows = 2P (P pairs). Inputs: ids, targets, segment and
  * position ids, `ref_logps` [2P]. Outputs: loss, `chosen_rewards` [P], `rejected_rewards` [P]. */
 export function dpoLossBuilder(config: SteelConfig, o: DpoOptions): (shape: LossShape) => LossGraph {
-  return ({ batch, seq, lossChunks }) => {
+  return ({ batch, seq, lossChunks, hostEmbedding }) => {
     if (batch % 2 !== 0)
       throw new RangeError(`DPO: rows per micro-batch must be even (chosen + rejected), got ${batch}`);
     const P = batch / 2;
@@ -50,6 +50,7 @@ export function dpoLossBuilder(config: SteelConfig, o: DpoOptions): (shape: Loss
       withLoss: 'tokens',
       lossChunks: lossChunks ?? 8,
       segments: { maxSegments: 1 },
+      ...(hostEmbedding ? { inputsEmbeds: true } : {}),
     });
     const g = f.graph;
     const logp = rowLogp(g, f.tokenNll!, f.targets!, o.loss === 'ipo'); // [2P]
@@ -83,6 +84,7 @@ export function dpoLossBuilder(config: SteelConfig, o: DpoOptions): (shape: Loss
       targetsInput: 'targets',
       extraInputs: [...segmentInputs(batch, seq), { name: 'ref_logps', dtype: 'float32', shape: [batch] }],
       extraOutputs: ['chosen_rewards', 'rejected_rewards'],
+      ...steelEmbedding(f),
     };
   };
 }

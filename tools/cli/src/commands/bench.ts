@@ -52,7 +52,7 @@ export async function runBenchTrain(opts: BenchTrainOptions): Promise<void> {
   if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else
     process.stdout.write(
-      `${Math.round(r.tokens_per_s)} tokens/s, ${r.step_ms.toFixed(0)} ms/step (ORT ${r.ort_ms.toFixed(0)}, JS ${r.optimizer_ms.toFixed(0)}), ` +
+      `${Math.round(r.tokens_per_s)} tokens/s, ${r.step_ms.toFixed(0)} ms/step (ORT ${r.ort_ms.toFixed(0)}, optimizer ${r.optimizer_ms.toFixed(0)} on ${r.optimizer_threads} ${r.optimizer_kernels} thread(s)), ` +
         `MFU ${(r.mfu * 100).toFixed(1)}% of ${(r.matmul_peak_flops / 1e9).toFixed(0)} GFLOP/s, peak RSS ${r.peak_rss_mb.toFixed(0)} MB` +
         `${r.vocab_share !== undefined ? `, vocab part ${(r.vocab_share * 100).toFixed(0)}%` : ''}\n`,
     );
