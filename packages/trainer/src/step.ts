@@ -53,6 +53,7 @@ export interface StepTimings {
 /** The compiled loss+gradient graph for one micro-batch shape. */
 export class TrainStep {
   private readonly paramTensors = new Map<string, ort.Tensor>();
+  private bound = false;
   private readonly gradTensors = new Map<string, ort.Tensor>();
   private readonly idsTensor: ort.Tensor;
   private readonly targetsTensor: ort.Tensor;
@@ -193,11 +194,12 @@ export class TrainStep {
       this.paramTensors.set(p.name, tensor(w, p.shape));
       this.gradTensors.set(p.name, tensor(gr, p.shape));
     }
+    this.bound = true;
   }
 
   /** Runs forward + backward on the current `ids`/`targets`; returns the loss. Gradients land in the bound arrays. */
   async run(): Promise<number> {
-    if (this.paramTensors.size === 0) throw new Error('TrainStep.run: call bind() first');
+    if (!this.bound) throw new Error('TrainStep.run: call bind() first');
     const feeds: Record<string, ort.Tensor> = { [this.targetsName]: this.targetsTensor };
     const into: Record<string, ort.Tensor> = {};
     const host = this.host;
