@@ -115,7 +115,7 @@ export class TrainStep {
     };
     const lg = opts.build ? opts.build(shape) : model.buildLoss(shape);
     const emb = lg.embedding;
-    // an untied embedding looked up on the host is not a graph parameter: its gradient comes from the rows'
+    // an untied embedding looked up on the host is not a graph input; its gradient is scattered from the rows'
     const names = model.params.map((p) => p.name).filter((n) => !(emb && !emb.tied && n === emb.param));
     const values = names.map((n) => {
       const v = lg.params.get(n);
@@ -238,10 +238,11 @@ export class TrainStep {
     const { grad: gr, rowsGrad, hidden: d, touched } = h;
     if (!h.tied) for (let k = 0; k < h.touchedCount; k++) gr!.fill(0, touched[k]! * d, touched[k]! * d + d);
     for (let r = 0; r < this.ids.length; r++) {
-      const at = Number(this.ids[r]!) * d;
+      const id = Number(this.ids[r]!);
+      const at = id * d;
       const from = r * d;
       for (let j = 0; j < d; j++) gr![at + j] = gr![at + j]! + rowsGrad[from + j]!;
-      touched[r] = at / d;
+      touched[r] = id;
     }
     h.touchedCount = this.ids.length;
   }
