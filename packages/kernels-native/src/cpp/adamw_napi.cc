@@ -10,22 +10,10 @@
 #include <vector>
 
 #include "adamw.h"
+#include "napi_args.h"
 
 namespace steel {
 namespace {
-
-napi_value Fail(napi_env env, const std::string& msg) {
-  napi_throw_type_error(env, nullptr, ("steel kernels: " + msg).c_str());
-  return nullptr;
-}
-
-bool TypedArray(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) != napi_ok) return false;
-  return type == want;
-}
 
 /** The Float32Arrays of a JS array; false (with `err`) on anything else. */
 bool Float32List(napi_env env, napi_value list, const char* what, std::vector<std::pair<float*, size_t>>& out,
@@ -41,7 +29,7 @@ bool Float32List(napi_env env, napi_value list, const char* what, std::vector<st
     napi_value item;
     void* data = nullptr;
     size_t len = 0;
-    if (napi_get_element(env, list, i, &item) != napi_ok || !TypedArray(env, item, napi_float32_array, &data, &len)) {
+    if (napi_get_element(env, list, i, &item) != napi_ok || !GetTypedArray(env, item, napi_float32_array, &data, &len)) {
       err = std::string(what) + "[" + std::to_string(i) + "] is not a Float32Array";
       return false;
     }
@@ -50,17 +38,9 @@ bool Float32List(napi_env env, napi_value list, const char* what, std::vector<st
   return true;
 }
 
-bool Threads(napi_env env, napi_value v, unsigned* threads) {
-  double t = 0;
-  if (napi_get_value_double(env, v, &t) != napi_ok || !(t >= 1 && t <= 1024)) return false;
-  *threads = static_cast<unsigned>(t);
-  return true;
-}
-
 napi_value AdamWUpdateNapi(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 7) {
+  if (!GetArgs(env, info, 7, argv)) {
     return Fail(env, "adamwUpdate(p, g, m, v, decay, constants, threads) needs 7 arguments");
   }
   std::vector<std::pair<float*, size_t>> lists[4];
@@ -71,16 +51,16 @@ napi_value AdamWUpdateNapi(napi_env env, napi_callback_info info) {
   }
   void* decay_raw = nullptr;
   size_t decay_n = 0;
-  if (!TypedArray(env, argv[4], napi_float64_array, &decay_raw, &decay_n) || decay_n != lists[0].size()) {
+  if (!GetTypedArray(env, argv[4], napi_float64_array, &decay_raw, &decay_n) || decay_n != lists[0].size()) {
     return Fail(env, "decay must be a Float64Array with one factor per tensor");
   }
   void* c_raw = nullptr;
   size_t c_n = 0;
-  if (!TypedArray(env, argv[5], napi_float64_array, &c_raw, &c_n) || c_n != 8) {
+  if (!GetTypedArray(env, argv[5], napi_float64_array, &c_raw, &c_n) || c_n != 8) {
     return Fail(env, "constants must be a Float64Array of 8 numbers");
   }
   unsigned threads = 1;
-  if (!Threads(env, argv[6], &threads)) return Fail(env, "threads must be a number from 1 to 1024");
+  if (!GetThreads(env, argv[6], &threads)) return Fail(env, kThreadsError);
   const double* decay = static_cast<const double*>(decay_raw);
   const double* k = static_cast<const double*>(c_raw);
   std::vector<AdamWTensor> tensors(lists[0].size());
@@ -99,16 +79,15 @@ napi_value AdamWUpdateNapi(napi_env env, napi_callback_info info) {
 }
 
 napi_value SumOfSquaresNapi(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2) {
+  if (!GetArgs(env, info, 2, argv)) {
     return Fail(env, "sumOfSquares(arrays, threads) needs 2 arguments");
   }
   std::vector<std::pair<float*, size_t>> list;
   std::string err;
   if (!Float32List(env, argv[0], "arrays", list, err)) return Fail(env, err);
   unsigned threads = 1;
-  if (!Threads(env, argv[1], &threads)) return Fail(env, "threads must be a number from 1 to 1024");
+  if (!GetThreads(env, argv[1], &threads)) return Fail(env, kThreadsError);
   std::vector<std::pair<const float*, size_t>> arrays(list.begin(), list.end());
   napi_value out;
   if (napi_create_double(env, SumOfSquares(arrays, threads), &out) != napi_ok) return nullptr;

@@ -19,6 +19,7 @@
 
 #include "adamw_napi.h"
 #include "memory_napi.h"
+#include "napi_args.h"
 #include "qwen2_bpe.h"
 
 namespace {
@@ -44,11 +45,6 @@ void ThrowLastError(napi_env env, const char* what) {
   napi_throw_error(env, nullptr, msg.c_str());
 }
 
-napi_value Throw(napi_env env, const std::string& msg) {
-  napi_throw_type_error(env, nullptr, ("steel kernels: " + msg).c_str());
-  return nullptr;
-}
-
 struct Handle {
   std::shared_ptr<const Qwen2Bpe> bpe;
 };
@@ -56,12 +52,8 @@ struct Handle {
 void FinalizeHandle(napi_env, void* data, void*) { delete static_cast<Handle*>(data); }
 
 bool GetInt32Array(napi_env env, napi_value v, const int32_t** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
-  napi_typedarray_type type;
   void* raw = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, nullptr, nullptr) != napi_ok) return false;
-  if (type != napi_int32_array) return false;
+  if (!steel::GetTypedArray(env, v, napi_int32_array, &raw, length)) return false;
   *data = static_cast<const int32_t*>(raw);
   return true;
 }
@@ -70,25 +62,25 @@ napi_value Create(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 3) return Throw(env, "qwen2BpeCreate(byteIds, merges, heapFromBytes) needs 3 arguments");
+  if (argc < 3) return steel::Fail(env, "qwen2BpeCreate(byteIds, merges, heapFromBytes) needs 3 arguments");
   const int32_t* byte_ids = nullptr;
   size_t byte_count = 0;
   if (!GetInt32Array(env, argv[0], &byte_ids, &byte_count) || byte_count != 256) {
-    return Throw(env, "byteIds must be an Int32Array of 256 ids");
+    return steel::Fail(env, "byteIds must be an Int32Array of 256 ids");
   }
   const int32_t* flat = nullptr;
   size_t flat_count = 0;
   if (!GetInt32Array(env, argv[1], &flat, &flat_count) || flat_count % 3 != 0) {
-    return Throw(env, "merges must be an Int32Array of [left, right, merged] id triples");
+    return steel::Fail(env, "merges must be an Int32Array of [left, right, merged] id triples");
   }
   double heap_from = 0;
   if (napi_get_value_double(env, argv[2], &heap_from) != napi_ok || !(heap_from >= 0)) {
-    return Throw(env, "heapFromBytes must be a number >= 0");
+    return steel::Fail(env, "heapFromBytes must be a number >= 0");
   }
   std::vector<steel::Merge> merges(flat_count / 3);
   for (size_t i = 0; i < merges.size(); i++) {
     if (flat[3 * i] < 0 || flat[3 * i + 1] < 0 || flat[3 * i + 2] < 0) {
-      return Throw(env, "merge " + std::to_string(i) + " has a negative id");
+      return steel::Fail(env, "merge " + std::to_string(i) + " has a negative id");
     }
     merges[i] = {static_cast<uint32_t>(flat[3 * i]), static_cast<uint32_t>(flat[3 * i + 1]),
                  static_cast<uint32_t>(flat[3 * i + 2])};
@@ -100,7 +92,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   } catch (const std::exception& e) {
     err = e.what();
   }
-  if (!err.empty()) return Throw(env, err);
+  if (!err.empty()) return steel::Fail(env, err);
   auto* handle = new Handle{std::move(bpe)};
   napi_value out;
   if (napi_create_external(env, handle, FinalizeHandle, nullptr, &out) != napi_ok) {
@@ -241,9 +233,8 @@ napi_value ResultObject(napi_env env, const Result& r) {
 
 bool ParseEncodeArgs(napi_env env, napi_callback_info info, Handle** handle, Batch& batch, unsigned* threads,
                      std::string& err) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) {
+  if (!steel::GetArgs(env, info, 3, argv)) {
     err = "encode(handle, segments, threads) needs 3 arguments";
     return false;
   }
@@ -251,12 +242,10 @@ bool ParseEncodeArgs(napi_env env, napi_callback_info info, Handle** handle, Bat
     err = "the first argument must be a handle from qwen2BpeCreate";
     return false;
   }
-  double t = 0;
-  if (napi_get_value_double(env, argv[2], &t) != napi_ok || !(t >= 1 && t <= 1024)) {
-    err = "threads must be a number from 1 to 1024";
+  if (!steel::GetThreads(env, argv[2], threads)) {
+    err = steel::kThreadsError;
     return false;
   }
-  *threads = static_cast<unsigned>(t);
   return ReadSegments(env, argv[1], batch, err);
 }
 
@@ -265,7 +254,7 @@ napi_value EncodeSync(napi_env env, napi_callback_info info) {
   Batch batch;
   unsigned threads = 1;
   std::string err;
-  if (!ParseEncodeArgs(env, info, &handle, batch, &threads, err)) return Throw(env, err);
+  if (!ParseEncodeArgs(env, info, &handle, batch, &threads, err)) return steel::Fail(env, err);
   Result result;
   try {
     EncodeBatch(*handle->bpe, batch, threads, result);
@@ -323,7 +312,7 @@ napi_value Encode(napi_env env, napi_callback_info info) {
   auto job = std::make_unique<AsyncEncode>();
   Handle* handle = nullptr;
   std::string err;
-  if (!ParseEncodeArgs(env, info, &handle, job->batch, &job->threads, err)) return Throw(env, err);
+  if (!ParseEncodeArgs(env, info, &handle, job->batch, &job->threads, err)) return steel::Fail(env, err);
   job->bpe = handle->bpe;
   napi_value promise, name;
   CHECK_NAPI(env, napi_create_promise(env, &job->deferred, &promise));
@@ -339,13 +328,13 @@ napi_value PreTokenize(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Handle* handle = nullptr;
-  if (argc < 2 || !GetHandle(env, argv[0], &handle)) return Throw(env, "preTokenize(handle, text) needs a handle");
+  if (argc < 2 || !GetHandle(env, argv[0], &handle)) return steel::Fail(env, "preTokenize(handle, text) needs a handle");
   napi_value one;
   CHECK_NAPI(env, napi_create_array_with_length(env, 1, &one));
   CHECK_NAPI(env, napi_set_element(env, one, 0, argv[1]));
   Batch batch;
   std::string err;
-  if (!ReadSegments(env, one, batch, err)) return Throw(env, "text must be a string");
+  if (!ReadSegments(env, one, batch, err)) return steel::Fail(env, "text must be a string");
   std::vector<uint32_t> bounds;
   Qwen2Bpe::Scratch scratch;
   handle->bpe->PreTokenize(batch.text.data(), batch.starts[1], scratch, bounds);
